@@ -1,0 +1,29 @@
+//! Requests and latency percentiles (SPEC §2.1, §2.3): entry spans, daily
+//! partials per service and operation (counts + mergeable sketches), and the
+//! weekly `services`, `operations` and `service_daily` tables merged from
+//! them. Quantiles come from [`crate::sketch`] through `om_quantile`.
+
+use datafusion::prelude::SessionContext;
+
+use crate::engine::{self, Table};
+use crate::error::Result;
+use crate::queries;
+
+/// Materialises `entry_spans` and the daily partials `service_day`,
+/// `operation_day` and `span_services_day`.
+pub async fn daily(ctx: &SessionContext) -> Result<()> {
+    engine::materialize(ctx, "entry_spans", queries::ENTRY_SPANS).await?;
+    engine::materialize(ctx, "service_day", queries::SERVICE_DAY).await?;
+    engine::materialize(ctx, "operation_day", queries::OPERATION_DAY).await?;
+    engine::materialize(ctx, "span_services_day", queries::SPAN_SERVICES_DAY).await?;
+    Ok(())
+}
+
+/// The weekly latency tables: `services`, `operations`, `service_daily`.
+pub async fn weekly(ctx: &SessionContext) -> Result<[Table; 3]> {
+    Ok([
+        engine::query(ctx, queries::SERVICES).await?,
+        engine::query(ctx, queries::OPERATIONS).await?,
+        engine::query(ctx, queries::SERVICE_DAILY).await?,
+    ])
+}

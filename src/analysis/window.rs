@@ -1,0 +1,47 @@
+//! The window (SPEC §2 intro): which spans are read, which traces belong to
+//! the window, and each trace's day. Materialises `window_spans` once so that
+//! every later analysis reads memory, not Parquet.
+
+use datafusion::prelude::SessionContext;
+
+use crate::config::Window;
+use crate::engine::{self, render};
+use crate::error::Result;
+use crate::queries;
+
+/// Counts from the window stage, for `summary.json`.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct WindowCounts {
+    pub spans_read: i64,
+    pub spans_in_window: i64,
+    pub traces: i64,
+    pub duplicate_span_ids: i64,
+}
+
+/// Query parameters shared by the window queries.
+pub fn params(w: &Window) -> Vec<(&'static str, String)> {
+    vec![
+        ("start_ns", w.start_ns().to_string()),
+        ("end_ns", w.end_ns().to_string()),
+        ("read_start_ns", (w.start_ns() - w.slack_ns()).to_string()),
+        ("read_end_ns", (w.end_ns() + w.slack_ns()).to_string()),
+    ]
+}
+
+/// Registers `spans_read`, materialises `window_traces` and `window_spans`.
+pub async fn build(ctx: &SessionContext, w: &Window) -> Result<WindowCounts> {
+    let p = params(w);
+    engine::materialize(ctx, "spans_read", &render(queries::SPANS_READ, &p)).await?;
+    let spans_read = engine::scalar_i64(ctx, "SELECT COUNT(*) FROM spans_read").await?;
+    let duplicate_span_ids = engine::scalar_i64(ctx, queries::DUPLICATE_SPAN_IDS).await?;
+    let traces = engine::materialize(ctx, "window_traces", &render(queries::WINDOW_TRACES, &p)).await?;
+    let spans_in_window = engine::materialize(ctx, "window_spans", queries::WINDOW_SPANS).await?;
+    // The raw read is no longer needed; free it before the joins.
+    ctx.deregister_table("spans_read")?;
+    Ok(WindowCounts {
+        spans_read,
+        spans_in_window: spans_in_window as i64,
+        traces: traces as i64,
+        duplicate_span_ids,
+    })
+}

@@ -1,0 +1,60 @@
+//! The command line (SPEC §4): what the user typed. Each verb's `run` lives
+//! in `cmd/<verb>.rs`; this module parses and dispatches, and maps errors to
+//! exit codes: 0 success, 1 failure, 2 bad usage or configuration, 3 finished
+//! with some inputs skipped.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+
+#[derive(Debug, Parser)]
+#[command(name = "ownermap", version, about = "Weekly service-ownership reports from stored distributed traces")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read spans, catalog, teams and incidents; write the report and tables.
+    #[command(after_help = "Example:\n  ownermap run --config sample-data/ownermap.toml --out out/")]
+    Run(cmd::run::Args),
+    /// Generate a realistic seeded organisation: spans (Hive layout), catalog, teams, incidents.
+    #[command(after_help = "Example:\n  ownermap generate --out /tmp/org --services 40 --days 7 --spans-per-day 1000000 --seed 7")]
+    Generate(cmd::generate::Args),
+}
+
+/// Parses arguments, runs the verb, and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    crate::logging::init();
+    let result = match cli.command {
+        Command::Run(a) => cmd::run::run(a),
+        Command::Generate(a) => cmd::generate::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("ownermap: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// The `--config` flag shared by verbs that read a config.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArg {
+    /// Path to ownermap.toml.
+    #[arg(long, short = 'c', default_value = "ownermap.toml")]
+    pub config: PathBuf,
+}

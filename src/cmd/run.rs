@@ -1,0 +1,96 @@
+//! `ownermap run`: the nightly job.
+
+use std::path::PathBuf;
+
+use crate::config::{Config, Overrides};
+use crate::engine;
+use crate::error::{Error, Result};
+use crate::logging::StageProgress;
+use crate::output::{self, OutputLock, Staging};
+use crate::pipeline::{self, RunResult};
+use crate::report;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub config: crate::cli::ConfigArg,
+    /// Last day of the window (UTC, YYYY-MM-DD); default: the config's, else yesterday.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Number of days in the window (default 7).
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Output directory (default: the config's output.dir).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Engine: "local" (default).
+    #[arg(long)]
+    pub engine: Option<String>,
+}
+
+pub fn run(args: Args) -> Result<u8> {
+    let ov = Overrides { end: args.end, days: args.days, out: args.out, engine: args.engine };
+    let cfg = Config::load(&args.config.config, &ov)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(run_config(&cfg))
+}
+
+/// Runs the pipeline for `cfg` and publishes its outputs; returns the exit
+/// code (0, or 3 when some input was skipped).
+pub async fn run_config(cfg: &Config) -> Result<u8> {
+    let _lock = OutputLock::acquire(&cfg.out_dir)?;
+    tracing::info!(
+        "window {} .. {} ({} days), spans from {}",
+        cfg.window.start(),
+        cfg.window.end,
+        cfg.window.days,
+        cfg.spans.path
+    );
+    let ctx = engine::session(&cfg.engine, Some(&cfg.state_dir.join("spill")))?;
+    let progress = StageProgress::new();
+    let result = pipeline::run(cfg, &ctx, &progress).await;
+    progress.finish();
+    let mut result = result?;
+    let started = std::time::Instant::now();
+    let staging = Staging::new(&cfg.out_dir)?;
+    write_outputs(&staging.tmp, &mut result)?;
+    staging.publish()?;
+    result.summary.stages.push(crate::pipeline::Stage {
+        stage: "publish".into(),
+        seconds: started.elapsed().as_secs_f64(),
+    });
+    let s = &result.summary;
+    tracing::info!(
+        "wrote {}: {} spans in window, {} traces, {} files read ({} skipped)",
+        cfg.out_dir.display(),
+        s.spans_in_window,
+        s.traces,
+        s.files_read,
+        s.files_skipped.len()
+    );
+    for f in &s.files_skipped {
+        eprintln!("ownermap: skipped {}: {}", f.path, f.reason);
+    }
+    for p in &s.problems {
+        eprintln!("ownermap: {p}");
+    }
+    Ok(if s.skipped_input() { 3 } else { 0 })
+}
+
+fn write_outputs(dir: &std::path::Path, result: &mut RunResult) -> Result<()> {
+    let data = dir.join("data");
+    for (name, table) in &result.tables {
+        output::write_table(&data, name, table)?;
+    }
+    report::write_index(dir, result)?;
+    let summary = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Other(e.to_string()))?;
+    let path = data.join("summary.json");
+    std::fs::write(&path, summary).map_err(|e| Error::io(&path, e))?;
+    // A copy at the top for humans and scripts that look there first.
+    let top = dir.join("summary.json");
+    std::fs::copy(&path, &top).map_err(|e| Error::io(&top, e))?;
+    Ok(())
+}

@@ -1,0 +1,441 @@
+//! `ownermap.toml` (SPEC §1.5): what the user wrote ([`RawConfig`], unknown
+//! keys rejected) and the validated [`Config`] the pipeline takes (paths
+//! resolved against the config file's folder, window computed, thresholds
+//! defaulted). Nothing downstream re-reads flags or the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{Duration, NaiveDate, Utc};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub spans: RawSpans,
+    pub catalog: Option<RawPaths>,
+    pub teams: Option<RawPath>,
+    pub incidents: Option<RawIncidents>,
+    #[serde(default)]
+    pub window: RawWindow,
+    #[serde(default)]
+    pub output: RawOutput,
+    #[serde(default)]
+    pub engine: RawEngine,
+    #[serde(default)]
+    pub load: LoadThresholds,
+    #[serde(default)]
+    pub rotation: RotationThresholds,
+    #[serde(default)]
+    pub docs: DocsThresholds,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpans {
+    pub path: Option<String>,
+    pub format: Option<String>,
+    pub environment: Option<String>,
+    pub duration_unit: Option<String>,
+    pub timestamp_unit: Option<String>,
+    pub service_from: Option<ServiceFrom>,
+    pub root_parent: Option<String>,
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+}
+
+/// Derive the service from another column with a regex (first group).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFrom {
+    pub column: String,
+    pub regex: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPaths {
+    pub path: OneOrMany,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPath {
+    pub path: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIncidents {
+    pub path: String,
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    pub days: Option<u32>,
+    pub end: Option<String>,
+    pub trace_slack_minutes: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    pub dir: Option<String>,
+    pub state_dir: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawEngine {
+    pub url: Option<String>,
+    pub memory_limit: Option<String>,
+    pub target_partitions: Option<usize>,
+}
+
+/// `[load]` thresholds (SPEC §2.6).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoadThresholds {
+    pub max_pages_per_12h: f64,
+    pub min_pages_per_week: f64,
+}
+impl Default for LoadThresholds {
+    fn default() -> Self {
+        Self { max_pages_per_12h: 2.0, min_pages_per_week: 1.0 }
+    }
+}
+
+/// `[rotation]` thresholds (SPEC §2.6).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct RotationThresholds {
+    pub min_single_site: u32,
+    pub min_per_site: u32,
+    pub max_services_per_person: f64,
+    pub max_size: u32,
+}
+impl Default for RotationThresholds {
+    fn default() -> Self {
+        Self { min_single_site: 8, min_per_site: 6, max_services_per_person: 3.0, max_size: 12 }
+    }
+}
+
+/// `[docs]` thresholds (SPEC §2.7).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct DocsThresholds {
+    pub max_review_age_days: i64,
+}
+impl Default for DocsThresholds {
+    fn default() -> Self {
+        Self { max_review_age_days: 90 }
+    }
+}
+
+/// Span file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanFormat {
+    Parquet,
+    Tempo,
+    Csv,
+}
+
+/// A time unit for integer durations/timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Ns,
+    Us,
+    Ms,
+    S,
+}
+
+impl Unit {
+    fn parse(s: &str, key: &str) -> Result<Unit> {
+        match s {
+            "ns" => Ok(Unit::Ns),
+            "us" | "µs" => Ok(Unit::Us),
+            "ms" => Ok(Unit::Ms),
+            "s" => Ok(Unit::S),
+            _ => Err(Error::Config(format!("{key} = {s:?}: expected ns, us, ms or s"))),
+        }
+    }
+    /// Multiplier to nanoseconds.
+    pub fn to_ns(self) -> i64 {
+        match self {
+            Unit::Ns => 1,
+            Unit::Us => 1_000,
+            Unit::Ms => 1_000_000,
+            Unit::S => 1_000_000_000,
+        }
+    }
+}
+
+/// Where and how spans are read.
+#[derive(Debug, Clone)]
+pub struct SpansConfig {
+    pub path: String,
+    pub format: SpanFormat,
+    pub environment: Option<String>,
+    pub duration_unit: Unit,
+    pub timestamp_unit: Unit,
+    pub service_from: Option<ServiceFrom>,
+    pub root_parent: Option<String>,
+    /// canonical column name → name in the user's files.
+    pub columns: BTreeMap<String, String>,
+}
+
+/// The report window: `days` whole UTC days ending with `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub end: NaiveDate,
+    pub days: u32,
+    pub slack_minutes: u32,
+}
+
+impl Window {
+    pub fn start(&self) -> NaiveDate {
+        self.end - Duration::days(self.days as i64 - 1)
+    }
+    /// First nanosecond of the window (inclusive).
+    pub fn start_ns(&self) -> i64 {
+        day_start_ns(self.start())
+    }
+    /// First nanosecond after the window (exclusive).
+    pub fn end_ns(&self) -> i64 {
+        day_start_ns(self.end + Duration::days(1))
+    }
+    pub fn slack_ns(&self) -> i64 {
+        self.slack_minutes as i64 * 60_000_000_000
+    }
+    /// The days of the window, in order.
+    pub fn dates(&self) -> Vec<NaiveDate> {
+        (0..self.days as i64).map(|i| self.start() + Duration::days(i)).collect()
+    }
+}
+
+pub fn day_start_ns(d: NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_nanos_opt().unwrap_or(i64::MAX)
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub url: String,
+    pub memory_limit: Option<usize>,
+    pub target_partitions: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum IncidentFormat {
+    Csv,
+    PagerDuty,
+}
+
+/// The validated configuration the pipeline runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub base_dir: PathBuf,
+    pub spans: SpansConfig,
+    pub catalog: Vec<PathBuf>,
+    pub teams: Option<PathBuf>,
+    pub incidents: Option<(PathBuf, IncidentFormat)>,
+    pub window: Window,
+    pub out_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub engine: EngineConfig,
+    pub load: LoadThresholds,
+    pub rotation: RotationThresholds,
+    pub docs: DocsThresholds,
+}
+
+/// Command-line values that override the file (SPEC §1.5).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub end: Option<String>,
+    pub days: Option<u32>,
+    pub out: Option<PathBuf>,
+    pub engine: Option<String>,
+}
+
+/// Parses a human size like `4g`, `512m`, `100000` into bytes.
+pub fn parse_size(s: &str) -> Result<usize> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.trim_end_matches('b');
+    let (num, mult) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1usize << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        Some('t') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| Error::Config(format!("engine.memory_limit = {s:?}: expected a size like 4g or 512m")))?;
+    Ok((v * mult as f64) as usize)
+}
+
+fn parse_date(s: &str, key: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::Config(format!("{key} = {s:?}: expected a date like 2026-11-22")))
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path, ov: &Overrides) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Config(format!("cannot read config {}: {e}", path.display()))
+        })?;
+        let raw: RawConfig = toml::from_str(&text)
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+        Config::from_raw(raw, &base, ov)
+    }
+
+    /// Validates a parsed config; relative paths resolve against `base`.
+    pub fn from_raw(raw: RawConfig, base: &Path, ov: &Overrides) -> Result<Config> {
+        let resolve = |p: &str| -> PathBuf {
+            let pb = PathBuf::from(p);
+            if pb.is_absolute() { pb } else { base.join(pb) }
+        };
+        let spans_path = raw.spans.path.clone().unwrap_or_else(|| "spans/".into());
+        let spans_path = if spans_path.contains("://") {
+            spans_path
+        } else {
+            resolve(&spans_path).to_string_lossy().into_owned()
+        };
+        let format = match raw.spans.format.as_deref().unwrap_or("parquet") {
+            "parquet" => SpanFormat::Parquet,
+            "tempo" => SpanFormat::Tempo,
+            "csv" => SpanFormat::Csv,
+            f => return Err(Error::Config(format!("spans.format = {f:?}: expected parquet, tempo or csv"))),
+        };
+        if let Some(sf) = &raw.spans.service_from {
+            regex::Regex::new(&sf.regex)
+                .map_err(|e| Error::Config(format!("spans.service_from.regex: {e}")))?;
+        }
+        for k in raw.spans.columns.keys() {
+            if !crate::input::spans::CANONICAL_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(k)) {
+                return Err(Error::Config(format!(
+                    "spans.columns.{k}: not a canonical column (expected one of {})",
+                    crate::input::spans::CANONICAL_COLUMNS.join(", ")
+                )));
+            }
+        }
+        let spans = SpansConfig {
+            path: spans_path,
+            format,
+            environment: raw.spans.environment.clone().filter(|s| !s.is_empty()),
+            duration_unit: Unit::parse(raw.spans.duration_unit.as_deref().unwrap_or("ns"), "spans.duration_unit")?,
+            timestamp_unit: Unit::parse(raw.spans.timestamp_unit.as_deref().unwrap_or("ns"), "spans.timestamp_unit")?,
+            service_from: raw.spans.service_from.clone(),
+            root_parent: raw.spans.root_parent.clone(),
+            columns: raw.spans.columns.clone(),
+        };
+        let catalog = match raw.catalog {
+            None => vec![],
+            Some(RawPaths { path: OneOrMany::One(p) }) => vec![resolve(&p)],
+            Some(RawPaths { path: OneOrMany::Many(ps) }) => ps.iter().map(|p| resolve(p)).collect(),
+        };
+        let incidents = match raw.incidents {
+            None => None,
+            Some(i) => {
+                let f = match i.format.as_deref().unwrap_or("csv") {
+                    "csv" => IncidentFormat::Csv,
+                    "pagerduty" => IncidentFormat::PagerDuty,
+                    f => return Err(Error::Config(format!("incidents.format = {f:?}: expected csv or pagerduty"))),
+                };
+                Some((resolve(&i.path), f))
+            }
+        };
+        let end = match ov.end.as_deref().or(raw.window.end.as_deref()) {
+            Some(s) => parse_date(s, "window.end")?,
+            None => Utc::now().date_naive() - Duration::days(1),
+        };
+        let days = ov.days.or(raw.window.days).unwrap_or(7);
+        if days == 0 || days > 366 {
+            return Err(Error::Config(format!("window.days = {days}: expected 1..=366")));
+        }
+        let window = Window { end, days, slack_minutes: raw.window.trace_slack_minutes.unwrap_or(10) };
+        let out_dir = match &ov.out {
+            Some(p) => p.clone(),
+            None => resolve(raw.output.dir.as_deref().unwrap_or("out")),
+        };
+        let state_dir = resolve(raw.output.state_dir.as_deref().unwrap_or("state"));
+        let url = ov.engine.clone().or(raw.engine.url.clone()).unwrap_or_else(|| "local".into());
+        if url != "local" && !url.starts_with("ballista://") {
+            return Err(Error::Config(format!("engine.url = {url:?}: expected \"local\" or \"ballista://host:port\"")));
+        }
+        if url.starts_with("ballista://") {
+            return Err(Error::Config(format!(
+                "engine.url = {url:?}: this build has no Ballista support; only \"local\" runs here"
+            )));
+        }
+        let memory_limit = match raw.engine.memory_limit.as_deref() {
+            None => None,
+            Some(s) => Some(parse_size(s)?),
+        };
+        let engine = EngineConfig {
+            url,
+            memory_limit,
+            target_partitions: raw.engine.target_partitions.unwrap_or_else(|| {
+                std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+            }),
+        };
+        Ok(Config {
+            base_dir: base.to_path_buf(),
+            spans,
+            catalog,
+            teams: raw.teams.map(|t| resolve(&t.path)),
+            incidents,
+            window,
+            out_dir,
+            state_dir,
+            engine,
+            load: raw.load,
+            rotation: raw.rotation,
+            docs: raw.docs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = toml::from_str::<RawConfig>("[window]\ndayz = 3\n").unwrap_err();
+        assert!(err.to_string().contains("dayz"), "{err}");
+    }
+
+    #[test]
+    fn window_bounds_and_overrides() {
+        let raw: RawConfig = toml::from_str("[window]\ndays = 7\nend = \"2026-11-22\"\n").unwrap();
+        let ov = Overrides { days: Some(2), ..Default::default() };
+        let c = Config::from_raw(raw, Path::new("/x"), &ov).unwrap();
+        assert_eq!(c.window.start(), NaiveDate::from_ymd_opt(2026, 11, 21).unwrap());
+        assert_eq!(c.window.end_ns() - c.window.start_ns(), 2 * 86_400 * 1_000_000_000);
+        assert_eq!(c.out_dir, PathBuf::from("/x/out"));
+        assert_eq!(c.spans.path, "/x/spans/");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4g").unwrap(), 4 << 30);
+        assert_eq!(parse_size("512M").unwrap(), 512 << 20);
+        assert!(parse_size("lots").is_err());
+    }
+}

@@ -1,0 +1,60 @@
+//! The library's error type. The CLI edge maps it to an exit code (SPEC §4):
+//! configuration and schema problems are "bad usage or configuration" (2),
+//! everything else a failure (1).
+
+use std::path::PathBuf;
+
+use datafusion::error::DataFusionError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A bad config file, flag or value.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// An input file whose shape we cannot use (missing column, wrong type).
+    #[error("{path}: {msg}")]
+    Schema { path: String, msg: String },
+    /// An input file we could not parse at all.
+    #[error("{path}: {msg}")]
+    Input { path: String, msg: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("another ownermap run holds the lock {0}; try again when it has finished")]
+    Locked(PathBuf),
+    #[error("query engine: {0}")]
+    Engine(#[from] DataFusionError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Exit code for this error (SPEC §4).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config(_) | Error::Schema { .. } => 2,
+            _ => 1,
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}
+
+impl From<datafusion::arrow::error::ArrowError> for Error {
+    fn from(e: datafusion::arrow::error::ArrowError) -> Self {
+        Error::Engine(DataFusionError::ArrowError(Box::new(e), None))
+    }
+}
+
+impl From<datafusion::parquet::errors::ParquetError> for Error {
+    fn from(e: datafusion::parquet::errors::ParquetError) -> Self {
+        Error::Engine(DataFusionError::ParquetError(Box::new(e)))
+    }
+}

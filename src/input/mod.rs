@@ -1,0 +1,4 @@
+//! Reading and normalising inputs: spans (§1.1) and the catalog (§1.2).
+
+pub mod catalog;
+pub mod spans;

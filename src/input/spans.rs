@@ -1,0 +1,461 @@
+//! Span input (SPEC §1.1): find the files, check each file's schema, and
+//! register one normalised view `spans_all` that every query reads.
+//!
+//! What this stage guarantees to the next: `spans_all` has exactly the
+//! columns `trace_id, span_id, parent_id` (canonical id bytes, parent NULL for
+//! roots), `start_ns, duration_ns` (BIGINT ns), `service, name` (VARCHAR),
+//! `kind` (OTLP enum 0–5), `is_error`, `vnode, vtype` (virtual-node name and
+//! type for Client/Producer spans, §2.2), `env`. Files in Hive partitions
+//! `date=YYYY-MM-DD` outside the window (plus the slack) are never opened.
+//! Files whose footer cannot be read are skipped and reported; a file missing
+//! a required column or holding a wrong type is a configuration error naming
+//! the file and the column.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{Duration, NaiveDate};
+use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
+use datafusion::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+
+use crate::config::{SpansConfig, Window};
+use crate::error::{Error, Result};
+
+/// Canonical column names (SPEC §1.1), in table order.
+pub const CANONICAL_COLUMNS: &[&str] = &[
+    "Timestamp",
+    "TraceId",
+    "SpanId",
+    "ParentSpanId",
+    "SpanName",
+    "SpanKind",
+    "ServiceName",
+    "Duration",
+    "StatusCode",
+    "SpanAttributes",
+    "ResourceAttributes",
+];
+
+fn aliases(canonical: &str) -> &'static [&'static str] {
+    match canonical {
+        "Timestamp" => &["start_time_unix_nano", "start_time"],
+        "TraceId" => &["trace_id"],
+        "SpanId" => &["span_id"],
+        "ParentSpanId" => &["parent_span_id"],
+        "SpanName" => &["name", "operation_name"],
+        "SpanKind" => &["kind"],
+        "ServiceName" => &["service_name"],
+        "Duration" => &["duration_nano", "duration_ns"],
+        "StatusCode" => &["status_code"],
+        "SpanAttributes" => &["attributes"],
+        "ResourceAttributes" => &["resource_attributes"],
+        _ => &[],
+    }
+}
+
+/// A span file skipped, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+/// What discovery found.
+#[derive(Debug, Default)]
+pub struct SpanFiles {
+    pub read: Vec<PathBuf>,
+    pub skipped: Vec<SkippedFile>,
+    pub pruned: usize,
+    pub bytes: u64,
+}
+
+/// The `date=YYYY-MM-DD` Hive partition a path lies in, if any.
+pub fn partition_date(path: &Path) -> Option<NaiveDate> {
+    path.components().find_map(|c| {
+        let s = c.as_os_str().to_str()?;
+        let v = s.strip_prefix("date=")?;
+        NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
+    })
+}
+
+/// Whether a partition date can hold spans of traces in the window.
+fn date_in_read_range(d: NaiveDate, w: &Window) -> bool {
+    let slack = if w.slack_minutes > 0 { Duration::days(1) } else { Duration::zero() };
+    d >= w.start() - slack && d <= w.end + slack
+}
+
+fn is_data_file(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    !name.starts_with('.') && !name.starts_with('_') && p.extension().is_some_and(|e| e == "parquet")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !name.starts_with('.') {
+                walk(&p, out)?;
+            }
+        } else if is_data_file(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Lists the Parquet files under `path` (file, directory or glob) that can
+/// hold spans of the window, pruning Hive date partitions.
+pub fn discover(path: &str, window: &Window) -> Result<SpanFiles> {
+    if path.contains("://") {
+        return Err(Error::Config(format!(
+            "spans.path = {path:?}: object-store URLs are not supported by this build"
+        )));
+    }
+    let mut all = Vec::new();
+    let p = Path::new(path);
+    if p.is_dir() {
+        walk(p, &mut all)?;
+    } else if p.is_file() {
+        all.push(p.to_path_buf());
+    } else if path.contains(['*', '?', '[']) {
+        let paths = glob::glob(path).map_err(|e| Error::Config(format!("spans.path: {e}")))?;
+        for entry in paths.flatten() {
+            if entry.is_file() {
+                all.push(entry);
+            } else if entry.is_dir() {
+                walk(&entry, &mut all)?;
+            }
+        }
+        all.sort();
+    } else {
+        return Err(Error::Config(format!("spans.path {path}: no such file or directory")));
+    }
+    let mut files = SpanFiles::default();
+    for f in all {
+        match partition_date(&f) {
+            Some(d) if !date_in_read_range(d, window) => files.pruned += 1,
+            _ => files.read.push(f),
+        }
+    }
+    Ok(files)
+}
+
+/// How a file's columns map onto the canonical ones.
+#[derive(Debug, Clone, PartialEq)]
+struct Resolved {
+    /// canonical name → (actual column name, type)
+    cols: BTreeMap<&'static str, (String, DataType)>,
+}
+
+fn resolve_columns(schema: &Schema, cfg: &SpansConfig, file: &str) -> Result<Resolved> {
+    let find = |name: &str| {
+        schema
+            .fields()
+            .iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+    };
+    let mut cols = BTreeMap::new();
+    for &canon in CANONICAL_COLUMNS {
+        let mapped = cfg.columns.iter().find(|(k, _)| k.eq_ignore_ascii_case(canon)).map(|(_, v)| v);
+        let found = match mapped {
+            Some(user) => find(user),
+            None => std::iter::once(canon).chain(aliases(canon).iter().copied()).find_map(find),
+        };
+        match found {
+            Some(f) => {
+                cols.insert(canon, f);
+            }
+            None if matches!(canon, "SpanAttributes" | "ResourceAttributes") => {}
+            None if canon == "ServiceName" && cfg.service_from.is_some() => {}
+            None => {
+                let want = mapped.cloned().unwrap_or_else(|| canon.to_string());
+                return Err(Error::Schema {
+                    path: file.to_string(),
+                    msg: format!("missing required span column {want} (SPEC §1.1)"),
+                });
+            }
+        }
+    }
+    if let Some(sf) = &cfg.service_from {
+        let f = find(&sf.column).ok_or_else(|| Error::Schema {
+            path: file.to_string(),
+            msg: format!("missing column {} named by spans.service_from", sf.column),
+        })?;
+        cols.insert("ServiceFrom", f);
+    }
+    Ok(Resolved { cols })
+}
+
+fn q(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn sql_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn is_string(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => is_string(v),
+        _ => false,
+    }
+}
+
+fn is_binary(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_)
+    )
+}
+
+fn is_int(t: &DataType) -> bool {
+    t.is_integer()
+}
+
+fn wrong_type(file: &str, col: &str, t: &DataType, want: &str) -> Error {
+    Error::Schema { path: file.to_string(), msg: format!("column {col} has type {t}, expected {want}") }
+}
+
+/// SQL expressions producing the canonical normalised columns of one source.
+fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result<Vec<(String, &'static str)>> {
+    let col = |c: &str| r.cols.get(c).cloned();
+    let mut out = Vec::new();
+
+    let (name, t) = col("Timestamp").unwrap();
+    let ts = match &t {
+        DataType::Timestamp(unit, _) => {
+            let f = match unit {
+                TimeUnit::Second => 1_000_000_000,
+                TimeUnit::Millisecond => 1_000_000,
+                TimeUnit::Microsecond => 1_000,
+                TimeUnit::Nanosecond => 1,
+            };
+            format!("arrow_cast({}, 'Int64') * {f}", q(&name))
+        }
+        t if is_int(t) => format!("CAST({} AS BIGINT) * {}", q(&name), cfg.timestamp_unit.to_ns()),
+        _ => return Err(wrong_type(file, &name, &t, "a timestamp or int64 nanoseconds")),
+    };
+    out.push((ts, "start_ns"));
+
+    for (canon, alias) in [("TraceId", "trace_id"), ("SpanId", "span_id"), ("ParentSpanId", "parent_id")] {
+        let (name, t) = col(canon).unwrap();
+        let base = if is_string(&t) {
+            format!("om_id(CAST({} AS VARCHAR))", q(&name))
+        } else if is_binary(&t) {
+            format!("om_bin_id(arrow_cast({}, 'Binary'))", q(&name))
+        } else if is_int(&t) {
+            format!("om_id(CAST(CAST({} AS BIGINT) AS VARCHAR))", q(&name))
+        } else {
+            return Err(wrong_type(file, &name, &t, "a hex string or binary id"));
+        };
+        let expr = match (&cfg.root_parent, canon) {
+            (Some(root), "ParentSpanId") if is_string(&t) => format!(
+                "CASE WHEN CAST({} AS VARCHAR) = {} THEN NULL ELSE {base} END",
+                q(&name),
+                sql_str(root)
+            ),
+            _ => base,
+        };
+        out.push((expr, alias));
+    }
+
+    let (name, t) = col("Duration").unwrap();
+    let f = cfg.duration_unit.to_ns();
+    let dur = if is_int(&t) {
+        format!("CAST({} AS BIGINT) * {f}", q(&name))
+    } else if matches!(t, DataType::Float32 | DataType::Float64) {
+        format!("CAST(round(CAST({} AS DOUBLE) * {f}) AS BIGINT)", q(&name))
+    } else {
+        return Err(wrong_type(file, &name, &t, "int64 nanoseconds"));
+    };
+    out.push((dur, "duration_ns"));
+
+    let service = match (&cfg.service_from, col("ServiceFrom")) {
+        (Some(sf), Some((name, _))) => format!(
+            "COALESCE(regexp_match(CAST({c} AS VARCHAR), {re})[1], CAST({c} AS VARCHAR))",
+            c = q(&name),
+            re = sql_str(&sf.regex)
+        ),
+        _ => {
+            let (name, t) = col("ServiceName").unwrap();
+            if !is_string(&t) {
+                return Err(wrong_type(file, &name, &t, "a string"));
+            }
+            format!("CAST({} AS VARCHAR)", q(&name))
+        }
+    };
+    out.push((service, "service"));
+
+    let (name, t) = col("SpanName").unwrap();
+    if !is_string(&t) {
+        return Err(wrong_type(file, &name, &t, "a string"));
+    }
+    out.push((format!("CAST({} AS VARCHAR)", q(&name)), "name"));
+
+    let (name, t) = col("SpanKind").unwrap();
+    let kind = if is_string(&t) {
+        format!(
+            "CAST(CASE replace(upper(trim(CAST({c} AS VARCHAR))), 'SPAN_KIND_', '') \
+             WHEN 'INTERNAL' THEN 1 WHEN 'SERVER' THEN 2 WHEN 'CLIENT' THEN 3 \
+             WHEN 'PRODUCER' THEN 4 WHEN 'CONSUMER' THEN 5 \
+             WHEN '1' THEN 1 WHEN '2' THEN 2 WHEN '3' THEN 3 WHEN '4' THEN 4 WHEN '5' THEN 5 \
+             ELSE 0 END AS TINYINT)",
+            c = q(&name)
+        )
+    } else if is_int(&t) {
+        format!("CAST(CASE WHEN {c} BETWEEN 0 AND 5 THEN {c} ELSE 0 END AS TINYINT)", c = q(&name))
+    } else {
+        return Err(wrong_type(file, &name, &t, "a span kind string or int 0-5"));
+    };
+    out.push((kind, "kind"));
+
+    let (name, t) = col("StatusCode").unwrap();
+    let err = if is_string(&t) {
+        format!(
+            "COALESCE(replace(upper(trim(CAST({c} AS VARCHAR))), 'STATUS_CODE_', '') IN ('ERROR', '2'), false)",
+            c = q(&name)
+        )
+    } else if is_int(&t) {
+        format!("COALESCE({} = 2, false)", q(&name))
+    } else {
+        return Err(wrong_type(file, &name, &t, "a status string or int 0-2"));
+    };
+    out.push((err, "is_error"));
+
+    let attr = |canon: &str, key: &str| -> String {
+        match col(canon) {
+            Some((name, DataType::Map(_, _))) => {
+                format!("NULLIF(CAST({}[{}] AS VARCHAR), '')", q(&name), sql_str(key))
+            }
+            _ => "CAST(NULL AS VARCHAR)".to_string(),
+        }
+    };
+    let vnode_keys = [
+        "peer.service",
+        "db.system.name",
+        "db.system",
+        "messaging.system",
+        "rpc.service",
+        "server.address",
+        "net.peer.name",
+    ];
+    let vnode = vnode_keys.iter().map(|k| attr("SpanAttributes", k)).collect::<Vec<_>>().join(", ");
+    out.push((format!("COALESCE({vnode})"), "vnode"));
+    out.push((
+        format!(
+            "CASE WHEN COALESCE({}, {}) IS NOT NULL THEN 'database' WHEN {} IS NOT NULL THEN 'messaging' ELSE 'external' END",
+            attr("SpanAttributes", "db.system.name"),
+            attr("SpanAttributes", "db.system"),
+            attr("SpanAttributes", "messaging.system")
+        ),
+        "vtype",
+    ));
+    out.push((
+        format!(
+            "COALESCE({}, {})",
+            attr("ResourceAttributes", "deployment.environment.name"),
+            attr("ResourceAttributes", "deployment.environment")
+        ),
+        "env",
+    ));
+    Ok(out)
+}
+
+/// The files that were registered, and what was skipped.
+#[derive(Debug, Default)]
+pub struct Registered {
+    pub files: SpanFiles,
+}
+
+/// Registers `spans_all` over the window's span files.
+pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) -> Result<Registered> {
+    let mut files = discover(&cfg.path, window)?;
+    // Group files by their normalising SELECT: files with the same shape are
+    // read by one listing scan.
+    let mut groups: Vec<(Vec<(String, &'static str)>, Vec<String>)> = Vec::new();
+    let mut kept = Vec::new();
+    for f in std::mem::take(&mut files.read) {
+        let fname = f.display().to_string();
+        let schema = match read_schema(&f) {
+            Ok(s) => s,
+            Err(reason) => {
+                tracing::warn!("skipping span file {fname}: {reason}");
+                files.skipped.push(SkippedFile { path: fname, reason });
+                continue;
+            }
+        };
+        files.bytes += std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        let resolved = resolve_columns(&schema, cfg, &fname)?;
+        let select = select_list(&resolved, cfg, &fname)?;
+        match groups.iter_mut().find(|(s, _)| *s == select) {
+            Some((_, v)) => v.push(fname),
+            None => groups.push((select, vec![fname])),
+        }
+        kept.push(f);
+    }
+    files.read = kept;
+    let mut parts = Vec::new();
+    for (i, (select, paths)) in groups.iter().enumerate() {
+        let name = format!("spans_src_{i}");
+        let df = ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?;
+        ctx.register_table(name.as_str(), df.into_view())?;
+        let cols = select.iter().map(|(e, a)| format!("{e} AS {a}")).collect::<Vec<_>>().join(",\n  ");
+        parts.push(format!("SELECT\n  {cols}\nFROM {name}"));
+    }
+    let body = if parts.is_empty() {
+        crate::queries::EMPTY_SPANS.to_string()
+    } else {
+        parts.join("\nUNION ALL\n")
+    };
+    let env_filter = match &cfg.environment {
+        Some(e) => format!("WHERE env IS NULL OR env = {}", sql_str(e)),
+        None => String::new(),
+    };
+    let sql = format!(
+        "CREATE OR REPLACE VIEW spans_all AS SELECT trace_id, span_id, parent_id, start_ns, duration_ns, \
+         service, name, kind, is_error, CASE WHEN kind IN (3, 4) THEN vnode END AS vnode, vtype, env \
+         FROM ({body}) {env_filter}"
+    );
+    ctx.sql(&sql).await?.collect().await?;
+    Ok(Registered { files })
+}
+
+fn read_schema(path: &Path) -> std::result::Result<Schema, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+        .map_err(|e| format!("not a readable Parquet file ({e})"))?;
+    Ok(meta.schema().as_ref().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_dates_are_found() {
+        let p = Path::new("/data/spans/date=2026-11-20/hour=03/part-0.parquet");
+        assert_eq!(partition_date(p), NaiveDate::from_ymd_opt(2026, 11, 20));
+        assert_eq!(partition_date(Path::new("/data/x.parquet")), None);
+    }
+
+    #[test]
+    fn read_range_includes_neighbours_only_with_slack() {
+        let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let w = Window { end, days: 2, slack_minutes: 10 };
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(date_in_read_range(d("2026-11-20"), &w));
+        assert!(date_in_read_range(d("2026-11-23"), &w));
+        assert!(!date_in_read_range(d("2026-11-19"), &w));
+        let w0 = Window { slack_minutes: 0, ..w };
+        assert!(!date_in_read_range(d("2026-11-20"), &w0));
+    }
+}

@@ -1,0 +1,20 @@
+//! ownermap: weekly service-ownership reports from stored distributed traces.
+//!
+//! The pipeline reads inputs ([`input`]), computes the analyses of SPEC §2
+//! ([`analysis`]) with SQL from `queries/` on one DataFusion session
+//! ([`engine`]), and writes tables and pages ([`output`], [`report`]).
+
+pub mod analysis;
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod generate;
+pub mod input;
+pub mod logging;
+pub mod output;
+pub mod pipeline;
+pub mod queries;
+pub mod report;
+pub mod sketch;

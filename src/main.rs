@@ -1,0 +1,4 @@
+//! `ownermap`: the binary is glue; everything lives in the library.
+fn main() -> std::process::ExitCode {
+    ownermap::cli::main()
+}

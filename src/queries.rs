@@ -1,0 +1,30 @@
+//! The SQL the pipeline runs, one file per query under `queries/`, embedded
+//! in the binary. `{{name}}` placeholders are filled by [`crate::engine::render`].
+
+macro_rules! queries {
+    ($($name:ident => $file:literal),* $(,)?) => {
+        $(pub const $name: &str = include_str!(concat!("../queries/", $file));)*
+        /// Every query, by file name (for `ownermap sql --list` and tests).
+        pub const ALL: &[(&str, &str)] = &[$(($file, $name)),*];
+    };
+}
+
+queries! {
+    EMPTY_SPANS => "empty_spans.sql",
+    SPANS_READ => "spans_read.sql",
+    WINDOW_TRACES => "window_traces.sql",
+    WINDOW_SPANS => "window_spans.sql",
+    DUPLICATE_SPAN_IDS => "duplicate_span_ids.sql",
+    CROSS_CALLS => "cross_calls.sql",
+    ENTRY_SPANS => "entry_spans.sql",
+    VIRTUAL_CALLS => "virtual_calls.sql",
+    SPAN_SERVICES_DAY => "span_services_day.sql",
+    SERVICE_DAY => "service_day.sql",
+    OPERATION_DAY => "operation_day.sql",
+    EDGE_DAY => "edge_day.sql",
+    UNRESOLVED_CALLS => "unresolved_calls.sql",
+    SERVICES => "services.sql",
+    OPERATIONS => "operations.sql",
+    EDGES => "edges.sql",
+    SERVICE_DAILY => "service_daily.sql",
+}
