@@ -4,6 +4,8 @@
 //! ([`analysis`]) with SQL from `queries/` on one DataFusion session
 //! ([`engine`]), and writes tables and pages ([`output`], [`report`]).
 
+pub use datafusion;
+
 pub mod analysis;
 pub mod cli;
 pub mod cmd;

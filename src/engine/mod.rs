@@ -78,6 +78,9 @@ pub async fn materialize(ctx: &SessionContext, name: &str, sql: &str) -> Result<
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let partitions = df.collect_partitioned().await?;
     let rows = partitions.iter().flatten().map(|b| b.num_rows()).sum();
+    // The physical batches may be stricter about nullability than the
+    // logical schema; the table takes the batches' own schema.
+    let schema = partitions.iter().flatten().next().map(|b| b.schema()).unwrap_or(schema);
     let table = MemTable::try_new(schema, partitions)?;
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::new(table))?;

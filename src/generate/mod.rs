@@ -98,7 +98,7 @@ impl<'a> SpanWriter<'a> {
         let f = File::create(path).map_err(|e| Error::io(path, e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
-            .set_max_row_group_size(256 * 1024)
+            .set_max_row_group_row_count(Some(256 * 1024))
             .build();
         let writer = ArrowWriter::try_new(f, otel_schema(), Some(props))?;
         Ok(SpanWriter { org, writer, buf: Vec::with_capacity(BATCH_ROWS) })

@@ -1,0 +1,231 @@
+//! Shared test helpers: hand-made span fixtures written as Parquet, a config
+//! around them, and easy access to result tables.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ownermap::config::{Config, Overrides, RawConfig};
+use ownermap::datafusion::arrow::array::{Array, 
+    ArrayRef, BinaryBuilder, Int64Builder, MapBuilder, RecordBatch, StringBuilder, TimestampNanosecondBuilder,
+};
+use ownermap::datafusion::arrow::datatypes::{DataType, Field, Schema};
+use ownermap::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use ownermap::datafusion::parquet::arrow::ArrowWriter;
+use ownermap::engine::Table;
+use ownermap::pipeline::RunResult;
+
+/// 2026-11-20T00:00:00Z in ns: the fixtures' window is 2026-11-20..22.
+pub const DAY0: i64 = 1_795_132_800_000_000_000;
+pub const MS: i64 = 1_000_000;
+pub const DAY: i64 = 86_400_000_000_000;
+
+#[derive(Clone, Debug)]
+pub struct S {
+    pub trace: &'static str,
+    pub id: &'static str,
+    pub parent: &'static str,
+    pub service: &'static str,
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub start: i64,
+    pub dur_ms: i64,
+    pub attrs: Vec<(&'static str, &'static str)>,
+}
+
+/// A span starting `start_ms` after 2026-11-20T00:00Z.
+pub fn span(trace: &'static str, id: &'static str, parent: &'static str, service: &'static str, kind: &'static str, start_ms: i64, dur_ms: i64) -> S {
+    S { trace, id, parent, service, name: "op", kind, status: "Unset", start: DAY0 + start_ms * MS, dur_ms, attrs: vec![] }
+}
+
+impl S {
+    pub fn err(mut self) -> S {
+        self.status = "Error";
+        self
+    }
+    pub fn name(mut self, n: &'static str) -> S {
+        self.name = n;
+        self
+    }
+    pub fn attr(mut self, k: &'static str, v: &'static str) -> S {
+        self.attrs.push((k, v));
+        self
+    }
+    pub fn at_ns(mut self, ns: i64) -> S {
+        self.start = ns;
+        self
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Ids {
+    Hex,
+    Binary,
+}
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+fn map_type() -> DataType {
+    let entries = Field::new(
+        "entries",
+        DataType::Struct(vec![Field::new("keys", DataType::Utf8, false), Field::new("values", DataType::Utf8, true)].into()),
+        false,
+    );
+    DataType::Map(Arc::new(entries), false)
+}
+
+/// Writes spans as an otel_traces-shaped Parquet file (kind/status strings).
+pub fn write_spans(path: &Path, spans: &[S], ids: Ids) {
+    write_spans_styled(path, spans, ids, false)
+}
+
+fn kind_int(k: &str) -> i32 {
+    match k.to_ascii_uppercase().trim_start_matches("SPAN_KIND_") {
+        "INTERNAL" => 1, "SERVER" => 2, "CLIENT" => 3, "PRODUCER" => 4, "CONSUMER" => 5, _ => 0,
+    }
+}
+
+fn status_int(k: &str) -> i32 {
+    match k.to_ascii_uppercase().trim_start_matches("STATUS_CODE_") {
+        "OK" => 1, "ERROR" => 2, _ => 0,
+    }
+}
+
+/// Like [`write_spans`]; with `int_enums` SpanKind/StatusCode are OTLP ints.
+pub fn write_spans_styled(path: &Path, spans: &[S], ids: Ids, int_enums: bool) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let id_type = if ids == Ids::Hex { DataType::Utf8 } else { DataType::Binary };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Timestamp", DataType::Timestamp(ownermap::datafusion::arrow::datatypes::TimeUnit::Nanosecond, Some("UTC".into())), false),
+        Field::new("TraceId", id_type.clone(), false),
+        Field::new("SpanId", id_type.clone(), false),
+        Field::new("ParentSpanId", id_type, true),
+        Field::new("SpanName", DataType::Utf8, false),
+        Field::new("SpanKind", if int_enums { DataType::Int32 } else { DataType::Utf8 }, false),
+        Field::new("ServiceName", DataType::Utf8, false),
+        Field::new("Duration", DataType::Int64, false),
+        Field::new("StatusCode", if int_enums { DataType::Int32 } else { DataType::Utf8 }, false),
+        Field::new("SpanAttributes", map_type(), true),
+    ]));
+    let mut ts = TimestampNanosecondBuilder::new().with_timezone("UTC");
+    let mut name = StringBuilder::new();
+    let mut kind = StringBuilder::new();
+    let mut kind_i = ownermap::datafusion::arrow::array::Int32Builder::new();
+    let mut status_i = ownermap::datafusion::arrow::array::Int32Builder::new();
+    let mut svc = StringBuilder::new();
+    let mut dur = Int64Builder::new();
+    let mut status = StringBuilder::new();
+    let mut attrs = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    let id_col = |f: &dyn Fn(&S) -> &str| -> ArrayRef {
+        match ids {
+            Ids::Hex => {
+                let mut b = StringBuilder::new();
+                for s in spans {
+                    b.append_value(f(s));
+                }
+                Arc::new(b.finish())
+            }
+            Ids::Binary => {
+                let mut b = BinaryBuilder::new();
+                for s in spans {
+                    b.append_value(hex_bytes(f(s)));
+                }
+                Arc::new(b.finish())
+            }
+        }
+    };
+    let tid = id_col(&|s| s.trace);
+    let sid = id_col(&|s| s.id);
+    let pid = id_col(&|s| s.parent);
+    for s in spans {
+        ts.append_value(s.start);
+        name.append_value(s.name);
+        kind.append_value(s.kind);
+        kind_i.append_value(kind_int(s.kind));
+        status_i.append_value(status_int(s.status));
+        svc.append_value(s.service);
+        dur.append_value(s.dur_ms * MS);
+        status.append_value(s.status);
+        for (k, v) in &s.attrs {
+            attrs.keys().append_value(k);
+            attrs.values().append_value(v);
+        }
+        attrs.append(true).unwrap();
+    }
+    let attrs = attrs.finish();
+    let attrs = ownermap::datafusion::arrow::array::make_array(attrs.to_data().into_builder().data_type(map_type()).build().unwrap());
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(ts.finish()), tid, sid, pid, Arc::new(name.finish()),
+        if int_enums { Arc::new(kind_i.finish()) } else { Arc::new(kind.finish()) },
+        Arc::new(svc.finish()),
+        Arc::new(dur.finish()),
+        if int_enums { Arc::new(status_i.finish()) } else { Arc::new(status.finish()) },
+        attrs,
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
+    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// A config for `dir` with spans under `dir/spans`, window 2026-11-20..22.
+pub fn config(dir: &Path, extra: &str) -> Config {
+    let text = format!("[spans]\npath = \"spans\"\n[window]\nend = \"2026-11-22\"\ndays = 3\n{extra}");
+    let raw: RawConfig = toml::from_str(&text).unwrap();
+    Config::from_raw(raw, dir, &Overrides::default()).unwrap()
+}
+
+pub fn run(cfg: &Config) -> RunResult {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(ownermap::pipeline::run_config(cfg)).unwrap()
+}
+
+/// A table's rows as column → display string (full precision, NULL = "").
+pub fn rows(t: &Table) -> Vec<BTreeMap<String, String>> {
+    let opts = FormatOptions::default().with_null("");
+    let mut out = Vec::new();
+    for b in &t.batches {
+        let fmts: Vec<_> = b.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap()).collect();
+        for i in 0..b.num_rows() {
+            let mut m = BTreeMap::new();
+            for (f, field) in fmts.iter().zip(t.schema.fields()) {
+                m.insert(field.name().clone(), f.value(i).to_string());
+            }
+            out.push(m);
+        }
+    }
+    out
+}
+
+pub fn table<'a>(r: &'a RunResult, name: &str) -> &'a Table {
+    &r.tables.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("no table {name}")).1
+}
+
+/// The rows of `name` whose columns equal the given values.
+pub fn find(r: &RunResult, name: &str, key: &[(&str, &str)]) -> Vec<BTreeMap<String, String>> {
+    rows(table(r, name)).into_iter().filter(|row| key.iter().all(|(k, v)| row.get(*k).map(String::as_str) == Some(*v))).collect()
+}
+
+pub fn one(r: &RunResult, name: &str, key: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut v = find(r, name, key);
+    assert_eq!(v.len(), 1, "expected one row of {name} for {key:?}, got {v:?}");
+    v.remove(0)
+}
+
+pub fn f(row: &BTreeMap<String, String>, col: &str) -> f64 {
+    row[col].parse().unwrap_or_else(|_| panic!("{col} = {:?} is not a number", row[col]))
+}
+
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+pub fn spans_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join("spans").join(name)
+}
+
+pub mod reference;

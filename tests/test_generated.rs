@@ -1,0 +1,72 @@
+//! Generated organisation at scale, checked against the independent
+//! reference implementation: exact counts, quantiles within the contract
+//! (SPEC §2.3), including weekly figures merged from daily sketches.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::reference::{self, meets_contract};
+use common::*;
+use ownermap::generate::{GenOptions, generate};
+
+#[test]
+fn generated_week_matches_the_reference_counts_and_quantile_contract() {
+    let dir = tmp();
+    let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let opt = GenOptions { out: dir.path().to_path_buf(), services: 24, days: 3, spans_per_day: 40_000, seed: 11, end };
+    let rep = generate(&opt, |_, _| {}).unwrap();
+    assert!(rep.spans >= 120_000);
+    let cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &Default::default()).unwrap();
+    let r = run(&cfg);
+
+    let spans = reference::read_dir(&dir.path().join("spans"));
+    let w = cfg.window;
+    let want = reference::compute(&spans, w.start_ns(), w.end_ns(), w.slack_ns());
+    assert_eq!(r.summary.traces as usize, want.traces);
+    assert_eq!(r.summary.unresolved_calls as u64, want.unresolved);
+
+    let services = rows(table(&r, "services"));
+    assert_eq!(services.len(), want.services.len());
+    for row in &services {
+        let mut exp = want.services[&row["service"]].clone();
+        assert_eq!(row["requests"], exp.requests.to_string(), "requests of {}", row["service"]);
+        assert_eq!(row["root_requests"], exp.roots.to_string());
+        assert_eq!(row["errors"], exp.errors.to_string());
+        if exp.requests > 0 {
+            for (col, q) in [("p50_ms", 0.5), ("p90_ms", 0.9), ("p95_ms", 0.95), ("p99_ms", 0.99), ("p999_ms", 0.999)] {
+                assert!(meets_contract(&mut exp.durations, q, f(row, col)), "{} {col} = {}", row["service"], row[col]);
+            }
+            let max = *exp.durations.iter().max().unwrap() as f64 / 1e6;
+            assert!((f(row, "max_ms") - max).abs() < 1e-6);
+        }
+    }
+
+    let ops = rows(table(&r, "operations"));
+    assert_eq!(ops.len(), want.operations.len());
+    for row in &ops {
+        let mut exp = want.operations[&(row["service"].clone(), row["operation"].clone())].clone();
+        assert_eq!(row["requests"], exp.requests.to_string());
+        assert!(meets_contract(&mut exp.durations, 0.99, f(row, "p99_ms")));
+    }
+
+    let edges = rows(table(&r, "edges"));
+    assert_eq!(edges.len(), want.edges.len(), "edge count");
+    let mut kinds = std::collections::BTreeSet::new();
+    for row in &edges {
+        let key = (row["caller"].clone(), row["callee"].clone(), row["callee_type"].clone(), row["kind"].clone());
+        let mut exp = want.edges.get(&key).unwrap_or_else(|| panic!("unexpected edge {key:?}")).clone();
+        kinds.insert((row["callee_type"].clone(), row["kind"].clone()));
+        assert_eq!(row["calls"], exp.calls.to_string(), "calls of {key:?}");
+        assert_eq!(row["errors"], exp.errors.to_string(), "errors of {key:?}");
+        for (col, q) in [("p50_ms", 0.5), ("p90_ms", 0.9), ("p99_ms", 0.99)] {
+            assert!(meets_contract(&mut exp.latencies, q, f(row, col)), "{key:?} {col}");
+        }
+        if !exp.server.is_empty() {
+            assert!(meets_contract(&mut exp.server, 0.99, f(row, "server_p99_ms")));
+        }
+    }
+    // The generator exercises every edge shape.
+    for k in [("service", "sync"), ("service", "async"), ("database", "sync"), ("external", "sync")] {
+        assert!(kinds.contains(&(k.0.to_string(), k.1.to_string())), "no {k:?} edge generated");
+    }
+}

@@ -1,0 +1,165 @@
+//! The real binary on small inputs: outputs and their columns, exit codes,
+//! bad input, atomic publication and the output lock (SPEC §3, §4).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+
+fn ownermap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ownermap")).args(args).env("OWNERMAP_LOG", "warn").output().unwrap()
+}
+
+fn write_config(dir: &Path, extra: &str) -> String {
+    let p = dir.join("ownermap.toml");
+    std::fs::write(&p, format!("[spans]\npath = \"spans\"\n[window]\nend = \"2026-11-22\"\ndays = 3\n{extra}")).unwrap();
+    p.display().to_string()
+}
+
+fn good_spans(dir: &Path) {
+    write_spans(
+        &spans_path(dir, "date=2026-11-20/a.parquet"),
+        &[
+            span("aa000000000000000000000000000001", "0000000000000101", "", "a", "Server", 0, 100),
+            span("aa000000000000000000000000000001", "0000000000000102", "0000000000000101", "a", "Client", 10, 50),
+            span("aa000000000000000000000000000001", "0000000000000103", "0000000000000102", "b", "Server", 15, 40),
+        ],
+        Ids::Hex,
+    );
+}
+
+fn header(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap().lines().next().unwrap().to_string()
+}
+
+#[test]
+fn run_writes_every_table_with_the_spec_columns() {
+    let dir = tmp();
+    good_spans(dir.path());
+    let cfg = write_config(dir.path(), "");
+    let out = dir.path().join("report");
+    let o = ownermap(&["run", "--config", &cfg, "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let data = out.join("data");
+    assert_eq!(
+        header(&data.join("services.csv")),
+        "service,team,requests,root_requests,errors,error_rate,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms"
+    );
+    assert_eq!(
+        header(&data.join("operations.csv")),
+        "service,operation,team,requests,errors,error_rate,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms"
+    );
+    assert_eq!(header(&data.join("service_daily.csv")), "service,date,requests,errors,p50_ms,p99_ms");
+    assert_eq!(
+        header(&data.join("edges.csv")),
+        "caller,callee,callee_type,kind,calls,errors,error_rate,p50_ms,p90_ms,p99_ms,server_p50_ms,server_p99_ms,caller_team,callee_team"
+    );
+    for t in ["services", "operations", "edges", "service_daily"] {
+        assert!(data.join(format!("{t}.parquet")).exists());
+    }
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(data.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["spans_in_window"], 3);
+    assert_eq!(summary["traces"], 1);
+    assert_eq!(summary["window_start"], "2026-11-20");
+    assert!(summary["stages"].as_array().unwrap().len() >= 4);
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("<td>a</td>") && index.contains("<td>b</td>"));
+    // No staging directory is left next to the output.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn a_corrupt_file_in_the_window_is_skipped_named_and_exits_3() {
+    let dir = tmp();
+    good_spans(dir.path());
+    let bad = spans_path(dir.path(), "date=2026-11-21/broken.parquet");
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    std::fs::write(&bad, b"PAR1 this is not a parquet file").unwrap();
+    let cfg = write_config(dir.path(), "");
+    let out = dir.path().join("report");
+    let o = ownermap(&["run", "--config", &cfg, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("broken.parquet"));
+    let summary = std::fs::read_to_string(out.join("data/summary.json")).unwrap();
+    assert!(summary.contains("broken.parquet"));
+}
+
+#[test]
+fn a_missing_column_is_a_configuration_error_naming_file_and_column() {
+    let dir = tmp();
+    good_spans(dir.path());
+    let cfg = write_config(dir.path(), "[spans.columns]\nDuration = \"elapsed\"\n");
+    let out = dir.path().join("report");
+    let o = ownermap(&["run", "--config", &cfg, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("a.parquet") && err.contains("elapsed"), "{err}");
+    assert!(!out.exists(), "no partial output");
+}
+
+#[test]
+fn a_wrong_column_type_is_a_configuration_error() {
+    let dir = tmp();
+    good_spans(dir.path());
+    // Map the duration onto a string column.
+    let cfg = write_config(dir.path(), "[spans.columns]\nDuration = \"ServiceName\"\n");
+    let out = dir.path().join("report");
+    let o = ownermap(&["run", "--config", &cfg, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("a.parquet") && err.contains("ServiceName") && err.contains("type"), "{err}");
+}
+
+#[test]
+fn unknown_config_keys_and_bad_flags_exit_2() {
+    let dir = tmp();
+    let cfg = write_config(dir.path(), "[output]\ndirr = \"x\"\n");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("dirr"));
+    assert_eq!(ownermap(&["run", "--nope"]).status.code(), Some(2));
+    assert_eq!(ownermap(&["run", "--help"]).status.code(), Some(0));
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_report_whole() {
+    let dir = tmp();
+    good_spans(dir.path());
+    let cfg = write_config(dir.path(), "");
+    let out = dir.path().join("report");
+    assert!(ownermap(&["run", "--config", &cfg, "--out", out.to_str().unwrap()]).status.success());
+    let before = std::fs::read_to_string(out.join("data/services.csv")).unwrap();
+    let bad_cfg = write_config(dir.path(), "[spans.columns]\nDuration = \"elapsed\"\n");
+    assert_eq!(ownermap(&["run", "--config", &bad_cfg, "--out", out.to_str().unwrap()]).status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(out.join("data/services.csv")).unwrap(), before);
+}
+
+#[test]
+fn a_second_run_on_the_same_output_is_refused_while_the_lock_is_held() {
+    let dir = tmp();
+    good_spans(dir.path());
+    let cfg = write_config(dir.path(), "");
+    let out = dir.path().join("report");
+    let lock = std::fs::File::create(dir.path().join(".report.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let o = ownermap(&["run", "--config", &cfg, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("lock"));
+    drop(lock);
+    assert!(ownermap(&["run", "--config", &cfg, "--out", out.to_str().unwrap()]).status.success());
+}
+
+#[test]
+fn the_committed_sample_data_runs_out_of_the_box() {
+    let dir = tmp();
+    let out = dir.path().join("out");
+    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/ownermap.toml");
+    let o = ownermap(&["run", "--config", cfg, "--out", out.to_str().unwrap()]);
+    assert!(matches!(o.status.code(), Some(0) | Some(3)), "{}", String::from_utf8_lossy(&o.stderr));
+    let services = std::fs::read_to_string(out.join("data/services.csv")).unwrap();
+    assert!(services.lines().count() > 10);
+}
