@@ -10,11 +10,12 @@ use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
-use crate::analysis::{edges, latency, window};
+use crate::analysis::{attribution, docs, edges, graph, history, latency, load, rotation, slo, window};
 use crate::config::Config;
 use crate::engine::{self, Table};
 use crate::error::Result;
-use crate::input::{catalog, spans};
+use crate::input::{catalog, incidents, spans, teams};
+use crate::model::Org;
 
 /// One timed stage.
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +67,22 @@ impl Progress for Quiet {
 pub struct RunResult {
     pub tables: Vec<(&'static str, Table)>,
     pub summary: Summary,
-    pub catalog: catalog::Catalog,
+    pub org: Org,
+    pub edges: Vec<graph::Edge>,
+    pub verdicts: Vec<rotation::Verdict>,
+    pub plans: Vec<rotation::Split>,
+    pub derived: std::collections::BTreeMap<String, slo::Target>,
+    /// team → (checks passed, checks) over its catalog entries
+    pub docs_scores: std::collections::BTreeMap<String, (usize, usize)>,
+    /// the ISO week this run is filed under in the history
+    pub week: String,
+}
+
+impl RunResult {
+    /// A result table by name.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|(n, _)| *n == name).map(|(_, t)| t)
+    }
 }
 
 struct Timer {
@@ -112,10 +128,8 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     };
 
     progress.stage("reading inputs");
-    let cat = catalog::read(&cfg.catalog)?;
-    summary.rows_skipped.insert("catalog".into(), cat.skipped);
-    summary.problems.extend(cat.problems.iter().cloned());
-    register_owners(ctx, &cat)?;
+    let org = read_org(cfg, &mut summary)?;
+    register_owners(ctx, &org.catalog)?;
     let reg = spans::register(ctx, &cfg.spans, &cfg.window).await?;
     summary.files_read = reg.files.read.len();
     summary.files_pruned = reg.files.pruned;
@@ -144,6 +158,30 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     let edges = edges::weekly(ctx).await?;
     t.done("tables");
 
+    progress.stage("ownership analytics");
+    let edge_list = graph::edges_from_table(&edges);
+    let found = attribution::attribute(ctx).await?;
+    let att = attribution::tables(&org, &found, &org.incidents)?;
+    t.done("attribution");
+    let slos = slo::slos(ctx, &org).await?;
+    let (derived_t, derived) = slo::derived(ctx, &org, &edge_list).await?;
+    t.done("slos");
+    let team_load = load::team_load(&org, &cfg.window)?;
+    let (verdicts_t, verdicts) = rotation::verdicts(&org, cfg, &edge_list)?;
+    let (plans_t, plans) = rotation::split_plans(&org, cfg, &edge_list, &verdicts)?;
+    t.done("load");
+    let svc_requests: Vec<(String, i64)> = {
+        use crate::table::read;
+        read::strs(&services, "service").into_iter().zip(read::i64s(&services, "requests"))
+            .map(|(s, r)| (s.unwrap_or_default(), r.unwrap_or(0))).collect()
+    };
+    let docs_t = docs::docs_tables(&org, cfg.window.end, cfg.docs.max_review_age_days, &svc_requests, &edge_list)?;
+    let week = history::run_week(&cfg.window);
+    let previous = history::previous_edges(&cfg.state_dir, &week)?;
+    let edge_diff = history::edge_diff(&edge_list, previous.as_ref().map(|(_, e)| e.as_slice()))?;
+    let team_graph = graph::team_graph(&edge_list)?;
+    t.done("docs_history");
+
     summary.stages = t.stages;
     summary.wall_seconds = started.elapsed().as_secs_f64();
     Ok(RunResult {
@@ -152,10 +190,97 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
             ("operations", operations),
             ("edges", edges),
             ("service_daily", service_daily),
+            ("team_graph", team_graph),
+            ("edge_diff", edge_diff),
+            ("attribution", att.attribution),
+            ("team_errors", att.team_errors),
+            ("misrouted", att.misrouted),
+            ("slos", slos),
+            ("derived_slos", derived_t),
+            ("team_load", team_load),
+            ("rotation_verdicts", verdicts_t),
+            ("split_plans", plans_t),
+            ("docs_health", docs_t.health),
+            ("ownership_gaps", docs_t.gaps),
+            ("dependency_drift", docs_t.drift),
         ],
         summary,
-        catalog: cat,
+        org,
+        edges: edge_list,
+        verdicts,
+        plans,
+        derived,
+        docs_scores: docs_t.team_scores,
+        week,
     })
+}
+
+/// Reads catalog, teams and incidents; skipped rows go to the summary.
+pub fn read_org(cfg: &Config, summary: &mut Summary) -> Result<Org> {
+    let catalog = catalog::read(&cfg.catalog)?;
+    summary.rows_skipped.insert("catalog".into(), catalog.skipped);
+    summary.problems.extend(catalog.problems.iter().cloned());
+    let mut teams = match &cfg.teams {
+        Some(p) => teams::read(p)?,
+        None => teams::Teams::default(),
+    };
+    // Backstage Groups are teams too when teams.yaml does not list them.
+    for g in &catalog.groups {
+        if teams.get(&g.name).is_none() {
+            let mut t = teams::Team::default_named(&g.name);
+            t.members = g.members.clone();
+            teams.teams.push(t);
+        }
+    }
+    summary.rows_skipped.insert("teams".into(), teams.skipped);
+    summary.problems.extend(teams.problems.iter().cloned());
+    let incidents = match &cfg.incidents {
+        Some((p, f)) => incidents::read(p, f)?,
+        None => incidents::Incidents::default(),
+    };
+    summary.rows_skipped.insert("incidents".into(), incidents.skipped);
+    summary.problems.extend(incidents.problems.iter().cloned());
+    let mut org = Org { catalog, teams, incidents: incidents.incidents };
+    // A PagerDuty team name is used only when it names a known team.
+    if matches!(cfg.incidents, Some((_, crate::config::IncidentFormat::PagerDuty))) {
+        let known = org.known_teams();
+        for i in &mut org.incidents {
+            if i.team.as_ref().is_some_and(|t| !known.contains(t)) {
+                i.team = None;
+            }
+        }
+    }
+    Ok(org)
+}
+
+/// Writes every output into `dir` (tables, summary, pages).
+pub fn write_outputs(dir: &std::path::Path, result: &RunResult) -> Result<()> {
+    use crate::error::Error;
+    let data = dir.join("data");
+    for (name, table) in &result.tables {
+        crate::output::write_table(&data, name, table)?;
+    }
+    crate::report::write_index(dir, result)?;
+    let summary = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Other(e.to_string()))?;
+    for path in [data.join("summary.json"), dir.join("summary.json")] {
+        std::fs::write(&path, &summary).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
+}
+
+/// Publishes a run: outputs built aside and swapped in, then the week's
+/// figures stored in the history.
+pub fn publish(cfg: &Config, result: &RunResult) -> Result<()> {
+    let staging = crate::output::Staging::new(&cfg.out_dir)?;
+    write_outputs(&staging.tmp, result)?;
+    staging.publish()?;
+    let keep: Vec<(&str, &Table)> = result
+        .tables
+        .iter()
+        .filter(|(n, _)| matches!(*n, "services" | "edges" | "team_load" | "slos"))
+        .map(|(n, t)| (*n, t))
+        .collect();
+    history::store(&cfg.state_dir, &result.week, &keep)
 }
 
 /// Convenience for tests and tools: a session from the config, then [`run`].

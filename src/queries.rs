@@ -27,4 +27,8 @@ queries! {
     OPERATIONS => "operations.sql",
     EDGES => "edges.sql",
     SERVICE_DAILY => "service_daily.sql",
+    ERROR_SPANS => "error_spans.sql",
+    SLO_DAY => "slo_day.sql",
+    SLO_SPANS => "slo_spans.sql",
+    SLO_CALLS => "slo_calls.sql",
 }

@@ -6,9 +6,8 @@ use crate::config::{Config, Overrides};
 use crate::engine;
 use crate::error::{Error, Result};
 use crate::logging::StageProgress;
-use crate::output::{self, OutputLock, Staging};
-use crate::pipeline::{self, RunResult};
-use crate::report;
+use crate::output::OutputLock;
+use crate::pipeline;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -53,15 +52,10 @@ pub async fn run_config(cfg: &Config) -> Result<u8> {
     let progress = StageProgress::new();
     let result = pipeline::run(cfg, &ctx, &progress).await;
     progress.finish();
-    let mut result = result?;
+    let result = result?;
     let started = std::time::Instant::now();
-    let staging = Staging::new(&cfg.out_dir)?;
-    write_outputs(&staging.tmp, &mut result)?;
-    staging.publish()?;
-    result.summary.stages.push(crate::pipeline::Stage {
-        stage: "publish".into(),
-        seconds: started.elapsed().as_secs_f64(),
-    });
+    pipeline::publish(cfg, &result)?;
+    tracing::info!("published in {:.2} s", started.elapsed().as_secs_f64());
     let s = &result.summary;
     tracing::info!(
         "wrote {}: {} spans in window, {} traces, {} files read ({} skipped)",
@@ -80,17 +74,3 @@ pub async fn run_config(cfg: &Config) -> Result<u8> {
     Ok(if s.skipped_input() { 3 } else { 0 })
 }
 
-fn write_outputs(dir: &std::path::Path, result: &mut RunResult) -> Result<()> {
-    let data = dir.join("data");
-    for (name, table) in &result.tables {
-        output::write_table(&data, name, table)?;
-    }
-    report::write_index(dir, result)?;
-    let summary = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Other(e.to_string()))?;
-    let path = data.join("summary.json");
-    std::fs::write(&path, summary).map_err(|e| Error::io(&path, e))?;
-    // A copy at the top for humans and scripts that look there first.
-    let top = dir.join("summary.json");
-    std::fs::copy(&path, &top).map_err(|e| Error::io(&top, e))?;
-    Ok(())
-}

@@ -1,4 +1,6 @@
 //! Reading and normalising inputs: spans (§1.1) and the catalog (§1.2).
 
 pub mod catalog;
+pub mod incidents;
+pub mod teams;
 pub mod spans;

@@ -1,0 +1,69 @@
+//! The organisation as the analyses see it: catalog, teams and incidents,
+//! with the ownership rules of SPEC §1.4 and §2.2 in one place.
+
+use std::collections::BTreeSet;
+
+use crate::input::catalog::Catalog;
+use crate::input::incidents::Incident;
+use crate::input::teams::{Team, Teams};
+
+pub const UNOWNED: &str = "(unowned)";
+
+#[derive(Debug, Default)]
+pub struct Org {
+    pub catalog: Catalog,
+    pub teams: Teams,
+    pub incidents: Vec<Incident>,
+}
+
+impl Org {
+    /// A service's team: its catalog owner, or `(unowned)` (SPEC §2.2).
+    pub fn service_team(&self, service: &str) -> String {
+        match self.catalog.owner(service) {
+            Some(Some(t)) => t.to_string(),
+            _ => UNOWNED.to_string(),
+        }
+    }
+
+    /// A virtual node's team: the owner when the catalog lists the name
+    /// (`(unowned)` if it names none), else empty.
+    pub fn node_team(&self, node: &str, is_service: bool) -> Option<String> {
+        if is_service || self.catalog.get(node).is_some() { Some(self.service_team(node)) } else { None }
+    }
+
+    /// An incident's team (SPEC §1.4): its own team column when set, else
+    /// the catalog owner of its service, else `(unowned)`.
+    pub fn incident_team(&self, i: &Incident) -> String {
+        match &i.team {
+            Some(t) => t.clone(),
+            None => self.service_team(&i.service),
+        }
+    }
+
+    /// Team settings for a name (teams.yaml, or UTC defaults).
+    pub fn team(&self, name: &str) -> Team {
+        self.teams.get(name).cloned().unwrap_or_else(|| Team::default_named(name))
+    }
+
+    /// Catalog entries owned by a team (`(unowned)`: entries with no owner).
+    pub fn services_owned(&self, team: &str) -> Vec<String> {
+        self.catalog
+            .entries
+            .iter()
+            .filter(|e| e.team.as_deref().unwrap_or(UNOWNED) == team)
+            .map(|e| e.name.clone())
+            .collect()
+    }
+
+    /// Names in teams.yaml, in file order.
+    pub fn known_teams(&self) -> Vec<String> {
+        self.teams.teams.iter().map(|t| t.name.clone()).collect()
+    }
+
+    /// Every team name mentioned anywhere, sorted.
+    pub fn all_team_names(&self) -> BTreeSet<String> {
+        let mut s: BTreeSet<String> = self.known_teams().into_iter().collect();
+        s.extend(self.catalog.entries.iter().filter_map(|e| e.team.clone()));
+        s
+    }
+}

@@ -1,0 +1,178 @@
+//! Building small result tables from Rust rows (the analyses that run on
+//! collected subsets: attribution, SLOs, load, verdicts, docs, history).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+use crate::engine::Table;
+use crate::error::Result;
+
+/// One typed column.
+#[derive(Debug, Clone)]
+pub enum Col {
+    Str(Vec<Option<String>>),
+    I64(Vec<Option<i64>>),
+    F64(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+}
+
+/// A table under construction: named typed columns, filled row by row.
+#[derive(Debug, Default)]
+pub struct Rows {
+    cols: Vec<(String, Col)>,
+}
+
+/// A cell value for [`Rows::push`].
+#[derive(Debug, Clone)]
+pub enum V {
+    S(Option<String>),
+    I(Option<i64>),
+    F(Option<f64>),
+    B(Option<bool>),
+}
+
+pub fn s(v: impl Into<String>) -> V {
+    V::S(Some(v.into()))
+}
+pub fn so(v: Option<impl Into<String>>) -> V {
+    V::S(v.map(Into::into))
+}
+pub fn i(v: impl TryInto<i64>) -> V {
+    V::I(v.try_into().ok())
+}
+pub fn io(v: Option<i64>) -> V {
+    V::I(v)
+}
+pub fn f(v: f64) -> V {
+    V::F(v.is_finite().then_some(v))
+}
+pub fn fo(v: Option<f64>) -> V {
+    V::F(v.filter(|x| x.is_finite()))
+}
+pub fn b(v: bool) -> V {
+    V::B(Some(v))
+}
+pub fn bo(v: Option<bool>) -> V {
+    V::B(v)
+}
+
+impl Rows {
+    /// A table with these columns; types are taken from the first row, or
+    /// from the `types` string (`s`, `i`, `f`, `b` per column).
+    pub fn new(names: &[&str], types: &str) -> Rows {
+        assert_eq!(names.len(), types.len(), "one type letter per column");
+        let cols = names
+            .iter()
+            .zip(types.chars())
+            .map(|(n, t)| {
+                let c = match t {
+                    's' => Col::Str(vec![]),
+                    'i' => Col::I64(vec![]),
+                    'f' => Col::F64(vec![]),
+                    _ => Col::Bool(vec![]),
+                };
+                (n.to_string(), c)
+            })
+            .collect();
+        Rows { cols }
+    }
+
+    pub fn push(&mut self, row: Vec<V>) {
+        assert_eq!(row.len(), self.cols.len(), "row width");
+        for ((name, col), v) in self.cols.iter_mut().zip(row) {
+            match (col, v) {
+                (Col::Str(c), V::S(x)) => c.push(x),
+                (Col::I64(c), V::I(x)) => c.push(x),
+                (Col::F64(c), V::F(x)) => c.push(x),
+                (Col::F64(c), V::I(x)) => c.push(x.map(|x| x as f64)),
+                (Col::Bool(c), V::B(x)) => c.push(x),
+                (_, v) => panic!("column {name}: wrong value type {v:?}"),
+            }
+        }
+    }
+
+    pub fn finish(self) -> Result<Table> {
+        let mut fields = Vec::new();
+        let mut arrays: Vec<ArrayRef> = Vec::new();
+        for (name, col) in self.cols {
+            let (dt, a): (DataType, ArrayRef) = match col {
+                Col::Str(v) => (DataType::Utf8, Arc::new(StringArray::from(v))),
+                Col::I64(v) => (DataType::Int64, Arc::new(Int64Array::from(v))),
+                Col::F64(v) => (DataType::Float64, Arc::new(Float64Array::from(v))),
+                Col::Bool(v) => (DataType::Boolean, Arc::new(BooleanArray::from(v))),
+            };
+            fields.push(Field::new(name, dt, true));
+            arrays.push(a);
+        }
+        let schema = Arc::new(Schema::new(fields));
+        let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+        Ok(Table { schema, batches: vec![batch] })
+    }
+}
+
+/// Reading columns of collected tables back into Rust values, by name,
+/// over all batches (casting where the engine chose another width).
+pub mod read {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+
+    use crate::engine::Table;
+
+    fn arrays(t: &Table, name: &str, dt: &DataType) -> Vec<datafusion::arrow::array::ArrayRef> {
+        t.batches
+            .iter()
+            .map(|b| {
+                let c = b.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+                cast(c, dt).unwrap_or_else(|e| panic!("column {name}: {e}"))
+            })
+            .collect()
+    }
+
+    pub fn strs(t: &Table, name: &str) -> Vec<Option<String>> {
+        let mut out = vec![];
+        for a in arrays(t, name, &DataType::Utf8) {
+            let a = a.as_string::<i32>();
+            out.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())));
+        }
+        out
+    }
+
+    pub fn i64s(t: &Table, name: &str) -> Vec<Option<i64>> {
+        let mut out = vec![];
+        for a in arrays(t, name, &DataType::Int64) {
+            let a = a.as_primitive::<Int64Type>();
+            out.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))));
+        }
+        out
+    }
+
+    pub fn f64s(t: &Table, name: &str) -> Vec<Option<f64>> {
+        let mut out = vec![];
+        for a in arrays(t, name, &DataType::Float64) {
+            let a = a.as_primitive::<Float64Type>();
+            out.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))));
+        }
+        out
+    }
+
+    pub fn bools(t: &Table, name: &str) -> Vec<bool> {
+        let mut out = vec![];
+        for a in arrays(t, name, &DataType::Boolean) {
+            let a = a.as_boolean();
+            out.extend((0..a.len()).map(|i| !a.is_null(i) && a.value(i)));
+        }
+        out
+    }
+
+    pub fn bins(t: &Table, name: &str) -> Vec<Option<Vec<u8>>> {
+        let mut out = vec![];
+        for a in arrays(t, name, &DataType::Binary) {
+            let a = a.as_binary::<i32>();
+            out.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_vec())));
+        }
+        out
+    }
+}
