@@ -25,6 +25,12 @@ pub enum Command {
     /// Generate a realistic seeded organisation: spans (Hive layout), catalog, teams, incidents.
     #[command(after_help = "Example:\n  ownermap generate --out /tmp/org --services 40 --days 7 --spans-per-day 1000000 --seed 7")]
     Generate(cmd::generate::Args),
+    /// Check the catalog's documentation (all checks but telemetry); exit 1 on any failure.
+    Lint(cmd::lint::Args),
+    /// Print the dependency graph as DOT, Mermaid or JSON.
+    Graph(cmd::graph::Args),
+    /// What-if for a team's rotation: verdicts and the best two-way split.
+    Plan(cmd::plan::Args),
 }
 
 /// Parses arguments, runs the verb, and returns the process exit code.
@@ -41,6 +47,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => cmd::run::run(a),
         Command::Generate(a) => cmd::generate::run(a),
+        Command::Lint(a) => cmd::lint::run(a),
+        Command::Graph(a) => cmd::graph::run(a),
+        Command::Plan(a) => cmd::plan::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

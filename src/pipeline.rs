@@ -283,6 +283,18 @@ pub fn publish(cfg: &Config, result: &RunResult) -> Result<()> {
     history::store(&cfg.state_dir, &result.week, &keep)
 }
 
+/// Only what `graph` and `plan` need: the organisation and the edges.
+pub async fn org_and_edges(cfg: &Config, ctx: &SessionContext) -> Result<(Org, Vec<graph::Edge>)> {
+    let mut summary = Summary::default();
+    let org = read_org(cfg, &mut summary)?;
+    register_owners(ctx, &org.catalog)?;
+    spans::register(ctx, &cfg.spans, &cfg.window).await?;
+    window::build(ctx, &cfg.window).await?;
+    edges::daily(ctx).await?;
+    let t = edges::weekly(ctx).await?;
+    Ok((org, graph::edges_from_table(&t)))
+}
+
 /// Convenience for tests and tools: a session from the config, then [`run`].
 pub async fn run_config(cfg: &Config) -> Result<RunResult> {
     let ctx = engine::session(&cfg.engine, Some(&cfg.state_dir.join("spill")))?;

@@ -1,4 +1,25 @@
 //! One module per verb, each with its own `Args` and `run`.
 
 pub mod generate;
+pub mod graph;
+pub mod lint;
+pub mod plan;
 pub mod run;
+
+use crate::error::{Error, Result};
+
+/// The async runtime for verbs that query.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+pub fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::config::{Config, Overrides};
 use crate::engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::logging::StageProgress;
 use crate::output::OutputLock;
 use crate::pipeline;
@@ -30,11 +30,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<u8> {
     let ov = Overrides { end: args.end, days: args.days, out: args.out, engine: args.engine };
     let cfg = Config::load(&args.config.config, &ov)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
-    rt.block_on(run_config(&cfg))
+    super::runtime()?.block_on(run_config(&cfg))
 }
 
 /// Runs the pipeline for `cfg` and publishes its outputs; returns the exit

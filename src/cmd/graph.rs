@@ -1,0 +1,50 @@
+//! `ownermap graph`: the service dependency graph of the window on stdout,
+//! as Graphviz DOT, Mermaid or JSON, optionally only the edges touching one
+//! team.
+
+use crate::analysis::graph::{filter_team, to_dot, to_json, to_mermaid};
+use crate::config::{Config, Overrides};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Dot,
+    Mermaid,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  ownermap graph --config ownermap.toml --format mermaid --team payments > payments.mmd")]
+pub struct Args {
+    #[command(flatten)]
+    pub config: crate::cli::ConfigArg,
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: Format,
+    /// Only edges whose caller or callee belongs to this team.
+    #[arg(long)]
+    pub team: Option<String>,
+    #[arg(long)]
+    pub end: Option<String>,
+    #[arg(long)]
+    pub days: Option<u32>,
+}
+
+pub fn run(a: Args) -> Result<u8> {
+    let cfg = Config::load(&a.config.config, &Overrides { end: a.end, days: a.days, ..Default::default() })?;
+    let rt = super::runtime()?;
+    let (_, edges) = rt.block_on(async {
+        let ctx = crate::engine::session(&cfg.engine, Some(&cfg.state_dir.join("spill")))?;
+        crate::pipeline::org_and_edges(&cfg, &ctx).await
+    })?;
+    let sel = filter_team(&edges, a.team.as_deref());
+    if a.team.is_some() && sel.is_empty() {
+        return Err(Error::Config(format!("no edges touch team {:?} in the window", a.team.unwrap())));
+    }
+    let text = match a.format {
+        Format::Dot => to_dot(&sel),
+        Format::Mermaid => to_mermaid(&sel),
+        Format::Json => to_json(&sel),
+    };
+    super::print_stdout(&text);
+    Ok(0)
+}
