@@ -56,7 +56,24 @@ fn run_writes_every_table_with_the_spec_columns() {
         header(&data.join("edges.csv")),
         "caller,callee,callee_type,kind,calls,errors,error_rate,p50_ms,p90_ms,p99_ms,server_p50_ms,server_p99_ms,caller_team,callee_team"
     );
-    for t in ["services", "operations", "edges", "service_daily"] {
+    for (t, cols) in [
+        ("team_graph", "caller_team,callee_team,calls,errors"),
+        ("edge_diff", "caller,callee,callee_type,kind,change,calls_this_week,calls_last_week"),
+        ("attribution", "signal_service,signal_operation,culprit_service,culprit_team,traces"),
+        ("team_errors", "team,surfaced_elsewhere_caused,caused_elsewhere"),
+        ("misrouted", "incident_id,incident_team,culprit_service,culprit_team"),
+        ("slos", "service,slo,kind,objective,latency_ms,valid,good,attainment,met,error_budget,budget_used"),
+        ("derived_slos", "service,driven_by,depth,quantile,threshold_ms,observed_ms,fits"),
+        ("team_load", "team,week,incidents,pages,business_pages,off_hours_pages,sleep_pages,mtta_min,mtta_p90_min,mttr_min,mttr_p90_min,interruption_hours,mean_responders,rotation_size,shifts,pages_per_shift,pages_per_12h,services_owned,services_per_oncall"),
+        ("rotation_verdicts", "team,verdict,figure,threshold,detail"),
+        ("split_plans", "team,group,services,pages_per_12h,needed_rotation_size,crossing_calls"),
+        ("docs_health", "service,team,owner_set,owner_known,description,runbook,dashboard,alerts,reviewed,telemetry,score"),
+        ("ownership_gaps", "service,requests"),
+        ("dependency_drift", "service,dependency,drift"),
+    ] {
+        assert_eq!(header(&data.join(format!("{t}.csv"))), cols, "{t}");
+    }
+    for t in ["services", "operations", "edges", "service_daily", "team_graph", "team_load", "docs_health"] {
         assert!(data.join(format!("{t}.parquet")).exists());
     }
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(data.join("summary.json")).unwrap()).unwrap();
@@ -162,4 +179,41 @@ fn the_committed_sample_data_runs_out_of_the_box() {
     assert!(matches!(o.status.code(), Some(0) | Some(3)), "{}", String::from_utf8_lossy(&o.stderr));
     let services = std::fs::read_to_string(out.join("data/services.csv")).unwrap();
     assert!(services.lines().count() > 10);
+}
+
+#[test]
+fn lint_prints_one_line_per_failure_and_exits_1() {
+    let dir = tmp();
+    std::fs::write(dir.path().join("catalog.yaml"), "- name: a\n  team: t\n  description: d\n  links: { runbook: r, dashboard: d, alerts: a }\n  last_reviewed: 2026-11-01\n- name: b\n").unwrap();
+    std::fs::write(dir.path().join("teams.yaml"), "- name: t\n  timezone: UTC\n").unwrap();
+    let cfg = write_config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n[teams]\npath = \"teams.yaml\"\n");
+    let o = ownermap(&["lint", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let checks: Vec<&str> = out.lines().map(|l| l.split('\t').nth(1).unwrap()).collect();
+    // b fails all seven catalog-only checks; a passes them all.
+    assert_eq!(checks, vec!["owner_set", "owner_known", "description", "runbook", "dashboard", "alerts", "reviewed"]);
+    assert!(out.lines().all(|l| l.starts_with("b\t")));
+    std::fs::write(dir.path().join("catalog.yaml"), "- name: a\n  team: t\n  description: d\n  links: { runbook: r, dashboard: d, alerts: a }\n  last_reviewed: 2026-11-01\n").unwrap();
+    assert_eq!(ownermap(&["lint", "--config", &cfg]).status.code(), Some(0));
+}
+
+#[test]
+fn graph_and_plan_print_to_stdout() {
+    let dir = tmp();
+    good_spans(dir.path());
+    std::fs::write(dir.path().join("catalog.yaml"), "- name: a\n  team: front\n- name: b\n  team: back\n").unwrap();
+    let cfg = write_config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n");
+    let dot = ownermap(&["graph", "--config", &cfg, "--format", "dot"]);
+    assert!(dot.status.success());
+    assert!(String::from_utf8_lossy(&dot.stdout).contains("\"a\" -> \"b\""));
+    let mmd = String::from_utf8_lossy(&ownermap(&["graph", "--config", &cfg, "--format", "mermaid", "--team", "back"]).stdout).to_string();
+    assert!(mmd.starts_with("flowchart LR") && mmd.contains("-->|1 calls|"));
+    let json: serde_json::Value = serde_json::from_slice(&ownermap(&["graph", "--config", &cfg, "--format", "json"]).stdout).unwrap();
+    assert_eq!(json[0]["caller"], "a");
+    let plan = ownermap(&["plan", "--config", &cfg, "--team", "front", "--rotation-size", "9"]);
+    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.contains("rotation of 9 (what-if)") && text.contains("underloaded"), "{text}");
+    assert_eq!(ownermap(&["plan", "--config", &cfg, "--team", "nobody"]).status.code(), Some(2));
 }
