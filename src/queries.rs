@@ -29,6 +29,7 @@ queries! {
     SERVICE_DAILY => "service_daily.sql",
     ERROR_SPANS => "error_spans.sql",
     SLO_DAY => "slo_day.sql",
-    SLO_SPANS => "slo_spans.sql",
-    SLO_CALLS => "slo_calls.sql",
+    SLO_REQUESTS => "slo_requests.sql",
+    SLO_FANOUT => "slo_fanout.sql",
+    SLO_EDGE_SKETCHES => "slo_edge_sketches.sql",
 }

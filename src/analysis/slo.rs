@@ -10,10 +10,10 @@
 //! keeps its strictest (smallest T; then larger q, smaller depth,
 //! `driven_by`, chain text).
 //!
-//! The tie of a call to its request walks parent links through the spans of
-//! the caller only: a call whose path to an entry span of the caller leaves
-//! the caller's spans belongs to no request (such paths do not occur in
-//! instrumented code, where a Client span sits under its own service's span).
+//! The heavy part runs in SQL (`queries/slo_requests.sql`, `slo_fanout.sql`):
+//! each call is tied to its request by following parent links up to five
+//! levels; the observed quantile comes from the edge's latency sketch (the
+//! SPEC §2.3 accuracy contract). Only the per-edge figures reach Rust.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -28,7 +28,7 @@ use crate::engine::{self, Table};
 use crate::error::Result;
 use crate::model::Org;
 use crate::queries;
-use crate::sketch::quantile_cont;
+use crate::sketch::Sketch;
 use crate::table::{Rows, bo, f, fo, i, read, s};
 
 /// Registers `slo_defs` (one row per catalog SLO).
@@ -110,42 +110,13 @@ impl Target {
     }
 }
 
-/// Per (A, B, operation filter): n and share; per (A, B): all latencies.
-#[derive(Debug, Default, Clone)]
-pub struct CallStats {
-    /// (A, B, op) → (n, share); op None = every valid request.
+/// What the derivation needs per synchronous service edge.
+#[derive(Debug, Default)]
+pub struct EdgeStats {
+    /// (A, B, operation) → (n, share); operation None = every valid request.
     pub fanout: HashMap<(String, String, Option<String>), (f64, f64)>,
-    /// (A, B) → caller-side latencies (ms) of every A→B sync call.
-    pub latencies: HashMap<(String, String), Vec<f64>>,
-}
-
-/// A request of A that made calls: (operation, duration ms, is_error) and
-/// per callee the summed caller-side latency and call count.
-#[derive(Debug, Default, Clone)]
-pub struct Request {
-    pub operation: String,
-    pub duration_ms: f64,
-    pub is_error: bool,
-    pub calls: BTreeMap<String, (usize, f64)>,
-}
-
-/// Computes n and share for A→B over the requests of A.
-pub fn fanout(requests: &[Request], callee: &str, operation: Option<&str>) -> Option<(f64, f64)> {
-    let mut counts = vec![];
-    let mut shares = vec![];
-    for r in requests {
-        if r.is_error || operation.is_some_and(|o| o != r.operation) {
-            continue;
-        }
-        let Some((n, lat)) = r.calls.get(callee) else { continue };
-        counts.push(*n as f64);
-        shares.push(if r.duration_ms <= 0.0 { 1.0 } else { (lat / r.duration_ms).min(1.0) });
-    }
-    if counts.is_empty() {
-        return None;
-    }
-    let n = counts.iter().sum::<f64>() / counts.len() as f64;
-    Some((n, quantile_cont(&mut shares, 0.5)?))
+    /// (A, B) → sketch of every A→B call's caller-side latency.
+    pub latency: HashMap<(String, String), Sketch>,
 }
 
 /// Services reachable along sync service edges from declared latency SLOs.
@@ -168,76 +139,38 @@ fn target_services(org: &Org, edges: &[Edge]) -> BTreeSet<String> {
     seen
 }
 
-/// Collects the requests of target services and their sync calls.
-async fn requests(ctx: &SessionContext, services: &BTreeSet<String>) -> Result<(HashMap<String, Vec<Request>>, HashMap<(String, String), Vec<f64>>)> {
+/// Collects n, share and the latency sketches for edges from `services`.
+async fn edge_stats(ctx: &SessionContext, services: &BTreeSet<String>) -> Result<EdgeStats> {
     let schema = Arc::new(Schema::new(vec![Field::new("service", DataType::Utf8, false)]));
     let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from_iter_values(services.iter()))])?;
     ctx.deregister_table("slo_services")?;
     ctx.register_table("slo_services", Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
-
-    let sp = engine::query(ctx, queries::SLO_SPANS).await?;
-    let (tid, sid, pid) = (read::bins(&sp, "trace_id"), read::bins(&sp, "span_id"), read::bins(&sp, "parent_id"));
-    let (svc, name, err) = (read::strs(&sp, "service"), read::strs(&sp, "name"), read::bools(&sp, "is_error"));
-    let (dur, entry) = (read::i64s(&sp, "duration_ns"), read::bools(&sp, "is_entry"));
-    // (trace, span) → row
-    let mut index: HashMap<(&[u8], &[u8]), usize> = HashMap::with_capacity(tid.len());
-    for r in 0..tid.len() {
-        if let (Some(t), Some(s)) = (&tid[r], &sid[r]) {
-            index.entry((t.as_slice(), s.as_slice())).or_insert(r);
+    engine::materialize(ctx, "slo_requests", queries::SLO_REQUESTS).await?;
+    let t = engine::query(ctx, queries::SLO_FANOUT).await?;
+    let (a, b, op) = (read::strs(&t, "caller"), read::strs(&t, "callee"), read::strs(&t, "operation"));
+    let (n, share) = (read::f64s(&t, "n"), read::f64s(&t, "share"));
+    let mut stats = EdgeStats::default();
+    for r in 0..a.len() {
+        if let (Some(a), Some(b), Some(n), Some(sh)) = (&a[r], &b[r], n[r], share[r]) {
+            stats.fanout.insert((a.clone(), b.clone(), op[r].clone()), (n, sh));
         }
     }
-    let calls = engine::query(ctx, queries::SLO_CALLS).await?;
-    let (ctid, cpid) = (read::bins(&calls, "trace_id"), read::bins(&calls, "parent_span_id"));
-    let (caller, callee, lat) = (read::strs(&calls, "caller"), read::strs(&calls, "callee"), read::i64s(&calls, "latency_ns"));
-    let mut latencies: HashMap<(String, String), Vec<f64>> = HashMap::new();
-    let mut by_request: HashMap<usize, Request> = HashMap::new();
-    for r in 0..ctid.len() {
-        let (Some(t), Some(p), Some(a), Some(bn)) = (&ctid[r], &cpid[r], &caller[r], &callee[r]) else { continue };
-        let l = lat[r].unwrap_or(0) as f64 / 1e6;
-        latencies.entry((a.clone(), bn.clone())).or_default().push(l);
-        // Nearest entry-span ancestor in A, the calling span included.
-        let mut cur = index.get(&(t.as_slice(), p.as_slice())).copied();
-        let mut steps = 0;
-        while let Some(c) = cur {
-            if entry[c] && svc[c].as_deref() == Some(a.as_str()) {
-                break;
-            }
-            steps += 1;
-            cur = match (&pid[c], steps < 256) {
-                (Some(pp), true) => index.get(&(t.as_slice(), pp.as_slice())).copied(),
-                _ => None,
-            };
+    let t = engine::query(ctx, queries::SLO_EDGE_SKETCHES).await?;
+    let (a, b, sk) = (read::strs(&t, "caller"), read::strs(&t, "callee"), read::bins(&t, "sketch"));
+    for r in 0..a.len() {
+        if let (Some(a), Some(b), Some(s)) = (&a[r], &b[r], sk[r].as_deref().and_then(Sketch::from_bytes)) {
+            stats.latency.insert((a.clone(), b.clone()), s);
         }
-        let Some(req) = cur else { continue };
-        let rq = by_request.entry(req).or_insert_with(|| Request {
-            operation: name[req].clone().unwrap_or_default(),
-            duration_ms: dur[req].unwrap_or(0) as f64 / 1e6,
-            is_error: err[req],
-            calls: BTreeMap::new(),
-        });
-        let c = rq.calls.entry(bn.clone()).or_insert((0, 0.0));
-        c.0 += 1;
-        c.1 += l;
     }
-    let mut per_service: HashMap<String, Vec<Request>> = HashMap::new();
-    for (r, rq) in by_request {
-        per_service.entry(svc[r].clone().unwrap_or_default()).or_default().push(rq);
-    }
-    Ok((per_service, latencies))
+    Ok(stats)
 }
 
 /// Propagates declared latency SLOs down sync edges; strictest per service.
-pub fn propagate(
-    org: &Org,
-    edges: &[Edge],
-    requests: &HashMap<String, Vec<Request>>,
-    latencies: &HashMap<(String, String), Vec<f64>>,
-) -> BTreeMap<String, Target> {
+pub fn propagate(org: &Org, edges: &[Edge], stats: &EdgeStats) -> BTreeMap<String, Target> {
     let mut callees: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for e in edges.iter().filter(|e| e.callee_type == "service" && e.kind == "sync" && e.caller != e.callee) {
         callees.entry(e.caller.as_str()).or_default().push(e.callee.as_str());
     }
-    let empty = vec![];
     let mut best: BTreeMap<String, Target> = BTreeMap::new();
     let mut budget = 200_000usize; // bound on chains explored in pathological graphs
     struct Frame {
@@ -258,18 +191,17 @@ pub fn propagate(
                 path: vec![e.name.clone()],
             }];
             while let Some(fr) = stack.pop() {
-                let reqs = requests.get(&fr.service).unwrap_or(&empty);
                 for &callee in callees.get(fr.service.as_str()).unwrap_or(&vec![]) {
                     if fr.path.iter().any(|p| p == callee) || budget == 0 {
                         continue;
                     }
                     budget -= 1;
-                    let Some((n, share)) = fanout(reqs, callee, fr.op.as_deref()) else { continue };
+                    let key = (fr.service.clone(), callee.to_string(), fr.op.clone());
+                    let Some(&(n, share)) = stats.fanout.get(&key) else { continue };
                     let q_b = 1.0 - (1.0 - fr.q) / n;
                     let t_b = fr.t * share;
-                    let observed = latencies
-                        .get(&(fr.service.clone(), callee.to_string()))
-                        .and_then(|v| quantile_cont(&mut v.clone(), q_b));
+                    let observed =
+                        stats.latency.get(&(fr.service.clone(), callee.to_string())).and_then(|s| s.quantile_ms(q_b));
                     let mut path = fr.path.clone();
                     path.push(callee.to_string());
                     let cand = Target {
@@ -294,8 +226,8 @@ pub fn propagate(
 /// The `derived_slos` table.
 pub async fn derived(ctx: &SessionContext, org: &Org, edges: &[Edge]) -> Result<(Table, BTreeMap<String, Target>)> {
     let services = target_services(org, edges);
-    let (reqs, lats) = if services.is_empty() { Default::default() } else { requests(ctx, &services).await? };
-    let best = propagate(org, edges, &reqs, &lats);
+    let stats = if services.is_empty() { EdgeStats::default() } else { edge_stats(ctx, &services).await? };
+    let best = propagate(org, edges, &stats);
     let mut rows = Rows::new(&["service", "driven_by", "depth", "quantile", "threshold_ms", "observed_ms", "fits"], "ssifffb");
     for (svc, t) in &best {
         rows.push(vec![

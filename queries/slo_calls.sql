@@ -1,7 +1,0 @@
--- SPEC §2.5 derived SLOs: synchronous calls between services from services
--- that hold a latency target, with the caller-side latency (§2.2).
-SELECT x.trace_id, x.parent_span_id, x.caller, x.callee,
-       CASE WHEN x.parent_kind = 3 THEN x.parent_ns ELSE x.child_ns END AS latency_ns
-FROM cross_calls x
-JOIN slo_services t ON t.service = x.caller
-WHERE NOT (x.parent_kind = 4 OR x.child_kind = 5)
