@@ -76,6 +76,8 @@ pub struct RunResult {
     pub docs_scores: std::collections::BTreeMap<String, (usize, usize)>,
     /// the ISO week this run is filed under in the history
     pub week: String,
+    pub window: crate::config::Window,
+    pub max_pages_per_12h: f64,
 }
 
 impl RunResult {
@@ -212,6 +214,8 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
         derived,
         docs_scores: docs_t.team_scores,
         week,
+        window: cfg.window,
+        max_pages_per_12h: cfg.load.max_pages_per_12h,
     })
 }
 
@@ -260,7 +264,7 @@ pub fn write_outputs(dir: &std::path::Path, result: &RunResult) -> Result<()> {
     for (name, table) in &result.tables {
         crate::output::write_table(&data, name, table)?;
     }
-    crate::report::write_index(dir, result)?;
+    crate::report::write_site(dir, result)?;
     let summary = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Other(e.to_string()))?;
     for path in [data.join("summary.json"), dir.join("summary.json")] {
         std::fs::write(&path, &summary).map_err(|e| Error::io(&path, e))?;

@@ -1,84 +1,363 @@
-//! HTML pages (SPEC §3), rendered with Tera from `reports/`. Autoescaping is
-//! on for every `.html` template: every value from input data is escaped.
+//! The static report (SPEC §3): `index.html`, `teams/<team>.html`,
+//! `services/<service>.html`, `graph.html` (+ `graph.svg`, `graph.dot`,
+//! `graph.mmd`) and `rotations.html`, rendered with Tera from `reports/`.
+//! Pages are views over the result tables, not new computations.
+//!
+//! Safety: Tera autoescapes every `.html` template, SVG labels are escaped
+//! in [`graph_svg`] and by plotters, file names come from [`slug`] (ASCII
+//! letters, digits and `-`, plus a hash of the original so distinct names
+//! never collide), and catalog links are links only when they are http(s).
 
+pub mod charts;
+pub mod graph_svg;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, RecordBatch};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use serde::Serialize;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::DataType;
+use serde_json::{Map, Value, json};
 use tera::{Context, Tera};
 
+use crate::analysis::graph::{Edge, filter_team, team_edges, to_dot, to_mermaid};
+use crate::analysis::load::{report_weeks, week_label};
 use crate::engine::Table;
 use crate::error::{Error, Result};
+use crate::model::UNOWNED;
 use crate::pipeline::RunResult;
 
-const INDEX: &str = include_str!("../../reports/index.html");
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("../../reports/layout.html")),
+    ("macros.html", include_str!("../../reports/macros.html")),
+    ("index.html", include_str!("../../reports/index.html")),
+    ("team.html", include_str!("../../reports/team.html")),
+    ("service.html", include_str!("../../reports/service.html")),
+    ("graph.html", include_str!("../../reports/graph.html")),
+    ("rotations.html", include_str!("../../reports/rotations.html")),
+];
 const CSS: &str = include_str!("../../reports/style.css");
 
-/// A table as strings for templates: header and rows.
-#[derive(Debug, Serialize)]
-pub struct TextTable {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+/// A file-name-safe, collision-free slug for an untrusted name.
+pub fn slug(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            s.push(c);
+        } else if !s.ends_with('-') {
+            s.push('-');
+        }
+        if s.len() >= 48 {
+            break;
+        }
+    }
+    let s = s.trim_matches('-');
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |a, b| (a ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    format!("{}-{:08x}", if s.is_empty() { "x" } else { s }, h as u32)
 }
 
-/// Formats a result table for display (floats to 2 decimals).
-pub fn text_table(t: &Table) -> Result<TextTable> {
-    let columns = t.schema.fields().iter().map(|f| f.name().clone()).collect();
-    let mut rows = Vec::new();
-    let opts = FormatOptions::default().with_null("");
+/// Shortens a label for charts and graph boxes (full name in tooltips).
+pub fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n - 1).collect::<String>() + "…" }
+}
+
+/// A table's rows as JSON objects (numbers, strings, booleans, nulls).
+pub fn json_rows(t: &Table) -> Vec<Map<String, Value>> {
+    let mut out = vec![];
     for b in &t.batches {
-        rows.extend(batch_rows(b, &opts)?);
+        for r in 0..b.num_rows() {
+            let mut m = Map::new();
+            for (f, c) in t.schema.fields().iter().zip(b.columns()) {
+                let v = if c.is_null(r) {
+                    Value::Null
+                } else {
+                    match c.data_type() {
+                        DataType::Boolean => json!(c.as_boolean().value(r)),
+                        DataType::Int64 => json!(c.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(r)),
+                        DataType::Float64 => json!(c.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(r)),
+                        _ => {
+                            let s = datafusion::arrow::util::display::array_value_to_string(c, r).unwrap_or_default();
+                            json!(s)
+                        }
+                    }
+                };
+                m.insert(f.name().clone(), v);
+            }
+            out.push(m);
+        }
     }
-    Ok(TextTable { columns, rows })
+    out
 }
 
-fn batch_rows(b: &RecordBatch, opts: &FormatOptions) -> Result<Vec<Vec<String>>> {
-    let fmts = b
-        .columns()
-        .iter()
-        .map(|c| ArrayFormatter::try_new(c.as_ref(), opts))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let mut rows = Vec::with_capacity(b.num_rows());
-    for i in 0..b.num_rows() {
-        rows.push(
-            fmts.iter()
-                .zip(b.columns())
-                .map(|(f, c)| {
-                    let s = f.value(i).to_string();
-                    match c.data_type() {
-                        dt if dt.is_floating() && !c.is_null(i) => {
-                            s.parse::<f64>().map(|v| format!("{v:.2}")).unwrap_or(s)
-                        }
-                        _ => s,
-                    }
-                })
-                .collect(),
-        );
-    }
-    Ok(rows)
+fn rows_where(rows: &[Map<String, Value>], col: &str, val: &str) -> Vec<Map<String, Value>> {
+    rows.iter().filter(|r| r.get(col).and_then(Value::as_str) == Some(val)).cloned().collect()
+}
+
+fn num_filter(v: &Value, args: &std::collections::HashMap<String, Value>) -> tera::Result<Value> {
+    let digits = args.get("d").and_then(Value::as_u64).unwrap_or(2) as usize;
+    Ok(match v {
+        Value::Null => json!("—"),
+        Value::Number(n) if n.is_i64() || n.is_u64() => json!(n.to_string()),
+        Value::Number(n) => json!(format!("{:.*}", digits, n.as_f64().unwrap_or(0.0))),
+        Value::Bool(b) => json!(if *b { "yes" } else { "no" }),
+        other => other.clone(),
+    })
+}
+
+fn pct_filter(v: &Value, _: &std::collections::HashMap<String, Value>) -> tera::Result<Value> {
+    Ok(match v.as_f64() {
+        Some(x) => json!(format!("{:.2}%", x * 100.0)),
+        None => json!("—"),
+    })
 }
 
 fn tera() -> Result<Tera> {
     let mut t = Tera::default();
-    t.add_raw_template("index.html", INDEX).map_err(|e| Error::Other(format!("template index.html: {e}")))?;
+    t.add_raw_templates(TEMPLATES.to_vec()).map_err(|e| Error::Other(format!("report templates: {e:?}")))?;
     t.autoescape_on(vec![".html"]);
+    t.register_filter("num", num_filter);
+    t.register_filter("pct", pct_filter);
     Ok(t)
 }
 
-/// Writes `index.html` and the stylesheet.
-pub fn write_index(dir: &Path, result: &RunResult) -> Result<()> {
-    let mut ctx = Context::new();
-    ctx.insert("summary", &result.summary);
-    for (name, table) in &result.tables {
-        if matches!(*name, "services" | "edges") {
-            ctx.insert(*name, &text_table(table)?);
-        }
+fn write(path: &Path, text: &str) -> Result<()> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
     }
-    let html = tera()?.render("index.html", &ctx).map_err(|e| Error::Other(format!("rendering index.html: {e:?}")))?;
-    let p = dir.join("index.html");
-    std::fs::write(&p, html).map_err(|e| Error::io(&p, e))?;
-    let p = dir.join("style.css");
-    std::fs::write(&p, CSS).map_err(|e| Error::io(&p, e))?;
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
+fn render(t: &Tera, name: &str, ctx: &Context) -> Result<String> {
+    t.render(name, ctx).map_err(|e| {
+        let mut msg = format!("rendering {name}: {e}");
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            msg += &format!(": {s}");
+            src = s.source();
+        }
+        Error::Other(msg)
+    })
+}
+
+/// Everything the pages share, computed once.
+struct Site<'a> {
+    r: &'a RunResult,
+    tables: BTreeMap<&'static str, Vec<Map<String, Value>>>,
+    services: BTreeSet<String>,
+    teams: Vec<String>,
+}
+
+impl<'a> Site<'a> {
+    fn new(r: &'a RunResult) -> Site<'a> {
+        let tables: BTreeMap<&'static str, Vec<Map<String, Value>>> =
+            r.tables.iter().map(|(n, t)| (*n, json_rows(t))).collect();
+        let mut services: BTreeSet<String> = r.org.catalog.entries.iter().map(|e| e.name.clone()).collect();
+        for row in &tables["services"] {
+            if let Some(s) = row.get("service").and_then(Value::as_str) {
+                services.insert(s.to_string());
+            }
+        }
+        let mut teams = r.org.known_teams();
+        for t in r.org.all_team_names() {
+            if !teams.contains(&t) {
+                teams.push(t);
+            }
+        }
+        let unowned_has = tables["services"].iter().any(|s| s.get("team").and_then(Value::as_str) == Some(UNOWNED));
+        if unowned_has && !teams.iter().any(|t| t == UNOWNED) {
+            teams.push(UNOWNED.to_string());
+        }
+        Site { r, tables, services, teams }
+    }
+
+    fn t(&self, name: &str) -> &[Map<String, Value>] {
+        self.tables.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn team_of(&self, service: &str) -> String {
+        self.r.org.service_team(service)
+    }
+
+    fn base(&self, root: &str, title: &str) -> Context {
+        let mut c = Context::new();
+        c.insert("root", root);
+        c.insert("title", title);
+        c.insert("summary", &self.r.summary);
+        let links: BTreeMap<String, String> = self.services.iter().map(|s| (s.clone(), format!("services/{}.html", slug(s)))).collect();
+        let team_links: BTreeMap<String, String> = self.teams.iter().map(|t| (t.clone(), format!("teams/{}.html", slug(t)))).collect();
+        c.insert("service_links", &links);
+        c.insert("team_links", &team_links);
+        c
+    }
+
+    fn verdicts_of(&self, team: &str) -> Vec<Map<String, Value>> {
+        rows_where(self.t("rotation_verdicts"), "team", team)
+    }
+
+    fn team_summary(&self, team: &str) -> Value {
+        let owned: Vec<String> = self.services.iter().filter(|s| self.team_of(s) == team).cloned().collect();
+        let slos: Vec<_> = self.t("slos").iter().filter(|r| r.get("service").and_then(Value::as_str).is_some_and(|s| owned.iter().any(|o| o == s))).collect();
+        let met = slos.iter().filter(|r| r.get("met") == Some(&json!(true))).count();
+        let pages: i64 = self
+            .t("team_load")
+            .iter()
+            .filter(|r| r.get("team").and_then(Value::as_str) == Some(team))
+            .filter_map(|r| r.get("pages").and_then(Value::as_i64))
+            .sum();
+        let docs = self.r.docs_scores.get(team).map(|(p, n)| if *n > 0 { *p as f64 / *n as f64 } else { 0.0 });
+        let verdicts: Vec<String> = self.verdicts_of(team).iter().filter_map(|v| v.get("verdict").and_then(Value::as_str).map(str::to_string)).collect();
+        json!({
+            "name": team, "services": owned.len(), "pages": pages, "slos": slos.len(), "slos_met": met,
+            "docs_score": docs, "verdicts": verdicts,
+            "bad": verdicts.iter().any(|v| v != "ok"),
+        })
+    }
+}
+
+/// Writes every page of the report into `dir`.
+pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
+    let tera = tera()?;
+    let site = Site::new(r);
+    write(&dir.join("style.css"), CSS)?;
+
+    // graph files
+    let all: Vec<&Edge> = r.edges.iter().collect();
+    let svg = graph_svg::draw(&all, &|s| Some(format!("services/{}.html", slug(s))));
+    write(&dir.join("graph.svg"), &svg)?;
+    write(&dir.join("graph.dot"), &to_dot(&all))?;
+    write(&dir.join("graph.mmd"), &to_mermaid(&all))?;
+
+    // index
+    let mut c = site.base("", "Service ownership");
+    let teams: Vec<Value> = site.teams.iter().map(|t| site.team_summary(t)).collect();
+    c.insert("teams", &teams);
+    let team_edge_list: Vec<Edge> = team_edges(&r.edges)
+        .into_iter()
+        .map(|((a, b), (calls, errors))| Edge {
+            caller: a.clone(),
+            callee: b.clone(),
+            callee_type: "service".into(),
+            kind: "sync".into(),
+            calls,
+            errors,
+            caller_team: Some(a),
+            callee_team: Some(b),
+        })
+        .collect();
+    let tg: Vec<&Edge> = team_edge_list.iter().collect();
+    c.insert("team_graph_svg", &graph_svg::draw(&tg, &|t| Some(format!("teams/{}.html", slug(t)))));
+    c.insert("gaps", site.t("ownership_gaps"));
+    c.insert("edge_diff", site.t("edge_diff"));
+    c.insert("slos_missed", &site.t("slos").iter().filter(|s| s.get("met") == Some(&json!(false))).cloned().collect::<Vec<_>>());
+    c.insert("overloaded", &site.t("rotation_verdicts").iter().filter(|s| s.get("verdict") == Some(&json!("overloaded"))).cloned().collect::<Vec<_>>());
+    c.insert("derived_misfit", &site.t("derived_slos").iter().filter(|s| s.get("fits") == Some(&json!(false))).cloned().collect::<Vec<_>>());
+    write(&dir.join("index.html"), &render(&tera, "index.html", &c)?)?;
+
+    // graph page
+    let mut c = site.base("", "Dependency graph");
+    c.insert("graph_svg", &svg);
+    c.insert("edges", site.t("edges"));
+    write(&dir.join("graph.html"), &render(&tera, "graph.html", &c)?)?;
+
+    // rotations
+    let mut c = site.base("", "On-call rotations");
+    let weeks = crate::analysis::load::verdict_weeks(&r.window);
+    let points: Vec<(String, f64, f64)> = r
+        .org
+        .teams
+        .teams
+        .iter()
+        .map(|t| {
+            let pages: i64 = site
+                .t("team_load")
+                .iter()
+                .filter(|x| x.get("team").and_then(Value::as_str) == Some(&t.name))
+                .filter(|x| x.get("week").and_then(Value::as_str).is_some_and(|w| weeks.iter().any(|m| week_label(*m) == w)))
+                .filter_map(|x| x.get("pages").and_then(Value::as_i64))
+                .sum();
+            (t.name.clone(), t.rotation_size() as f64, pages as f64 / 56.0)
+        })
+        .collect();
+    c.insert("load_chart", &charts::load_vs_rotation(&points, r.max_pages_per_12h, 8.0));
+    c.insert("verdicts", site.t("rotation_verdicts"));
+    c.insert("plans", site.t("split_plans"));
+    c.insert("load", site.t("team_load"));
+    write(&dir.join("rotations.html"), &render(&tera, "rotations.html", &c)?)?;
+
+    // team pages
+    for team in &site.teams {
+        let mut c = site.base("../", &format!("Team {team}"));
+        c.insert("team", &site.team_summary(team));
+        let settings = r.org.teams.get(team);
+        c.insert("timezone", &settings.map(|t| t.timezone.name().to_string()));
+        c.insert("rotation_size", &settings.map(|t| t.rotation_size()));
+        let owned: BTreeSet<String> = site.services.iter().filter(|s| site.team_of(s) == *team).cloned().collect();
+        let keep = |table: &str, col: &str| -> Vec<Map<String, Value>> {
+            site.t(table).iter().filter(|r| r.get(col).and_then(Value::as_str).is_some_and(|s| owned.contains(s))).cloned().collect()
+        };
+        c.insert("services", &keep("services", "service"));
+        c.insert("slos", &keep("slos", "service"));
+        c.insert("derived", &keep("derived_slos", "service"));
+        c.insert("docs", &keep("docs_health", "service"));
+        c.insert("drift", &keep("dependency_drift", "service"));
+        let load = rows_where(site.t("team_load"), "team", team);
+        c.insert("load", &load);
+        let wk: Vec<String> = report_weeks(&r.window).iter().map(|m| week_label(*m)).collect();
+        let pages: Vec<f64> = wk
+            .iter()
+            .map(|w| load.iter().find(|l| l.get("week").and_then(Value::as_str) == Some(w)).and_then(|l| l.get("pages")).and_then(Value::as_f64).unwrap_or(0.0))
+            .collect();
+        c.insert("pages_chart", &charts::pages_per_week(&wk, &pages, r.max_pages_per_12h * 14.0));
+        let bands = load.iter().fold([0i64; 3], |mut a, l| {
+            for (k, col) in ["business_pages", "off_hours_pages", "sleep_pages"].iter().enumerate() {
+                a[k] += l.get(*col).and_then(Value::as_i64).unwrap_or(0);
+            }
+            a
+        });
+        c.insert("bands", &bands);
+        c.insert("verdicts", &site.verdicts_of(team));
+        c.insert("plans", &rows_where(site.t("split_plans"), "team", team));
+        c.insert("caused_elsewhere", &rows_where(site.t("attribution"), "culprit_team", team).into_iter().filter(|a| a.get("signal_service").and_then(Value::as_str).is_some_and(|s| site.team_of(s) != *team)).collect::<Vec<_>>());
+        c.insert("misrouted", &rows_where(site.t("misrouted"), "incident_team", team));
+        let touching: Vec<&Edge> = filter_team(&r.edges, Some(team));
+        c.insert("callers", &touching.iter().filter(|e| e.callee_team.as_deref() == Some(team) && e.caller_team.as_deref() != Some(team)).collect::<Vec<_>>());
+        c.insert("callees", &touching.iter().filter(|e| e.caller_team.as_deref() == Some(team) && e.callee_team.as_deref() != Some(team)).collect::<Vec<_>>());
+        c.insert("graph_svg", &graph_svg::draw(&touching, &|s| Some(format!("../services/{}.html", slug(s)))));
+        write(&dir.join("teams").join(format!("{}.html", slug(team))), &render(&tera, "team.html", &c)?)?;
+    }
+
+    // service pages
+    for svc in &site.services {
+        let mut c = site.base("../", &format!("Service {svc}"));
+        c.insert("service", svc);
+        c.insert("team", &site.team_of(svc));
+        let daily = rows_where(site.t("service_daily"), "service", svc);
+        let days: Vec<String> = daily.iter().filter_map(|d| d.get("date").and_then(Value::as_str).map(str::to_string)).collect();
+        let p = |col: &str| daily.iter().map(|d| d.get(col).and_then(Value::as_f64).unwrap_or(0.0)).collect::<Vec<_>>();
+        c.insert("trend_chart", &if days.is_empty() { String::new() } else { charts::latency_trend(&days, &p("p50_ms"), &p("p99_ms")) });
+        c.insert("summary_row", &rows_where(site.t("services"), "service", svc).into_iter().next());
+        c.insert("operations", &rows_where(site.t("operations"), "service", svc));
+        c.insert("callers", &rows_where(site.t("edges"), "callee", svc));
+        c.insert("callees", &rows_where(site.t("edges"), "caller", svc));
+        c.insert("slos", &rows_where(site.t("slos"), "service", svc));
+        c.insert("derived", &rows_where(site.t("derived_slos"), "service", svc));
+        c.insert("docs", &rows_where(site.t("docs_health"), "service", svc).into_iter().next());
+        let entry = r.org.catalog.get(svc);
+        c.insert("description", &entry.and_then(|e| e.description.clone()));
+        let links: Vec<Value> = entry
+            .map(|e| e.links.iter().map(|(k, v)| json!({"kind": k, "url": v, "safe": v.starts_with("https://") || v.starts_with("http://")})).collect())
+            .unwrap_or_default();
+        c.insert("links", &links);
+        let incidents: Vec<Value> = r
+            .org
+            .incidents
+            .iter()
+            .filter(|i| i.service == *svc)
+            .map(|i| json!({"id": i.id, "title": i.title, "created_at": i.created_at.to_rfc3339(), "page": i.page, "severity": i.severity}))
+            .collect();
+        c.insert("incidents", &incidents);
+        c.insert("attribution", &rows_where(site.t("attribution"), "signal_service", svc));
+        write(&dir.join("services").join(format!("{}.html", slug(svc))), &render(&tera, "service.html", &c)?)?;
+    }
     Ok(())
 }

@@ -1,0 +1,160 @@
+//! Charts as inline SVG, drawn with plotters' SVG backend (no system fonts:
+//! plotters' naive text metrics; text is XML-escaped by the backend).
+
+use plotters::prelude::*;
+
+const BLUE: RGBColor = RGBColor(0x2f, 0x6f, 0xde);
+const ORANGE: RGBColor = RGBColor(0xe0, 0x7a, 0x1f);
+const RED: RGBColor = RGBColor(0xc8, 0x2a, 0x2a);
+const GREY: RGBColor = RGBColor(0x88, 0x90, 0xa0);
+
+fn render(w: u32, h: u32, draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Option<()>) -> String {
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (w, h)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let _ = draw(&root);
+        let _ = root.present();
+    }
+    buf
+}
+
+fn max_or(v: impl Iterator<Item = f64>, min: f64) -> f64 {
+    v.fold(min, f64::max) * 1.1
+}
+
+/// p50 and p99 per day (ms). `days` are labels (dates) in order.
+pub fn latency_trend(days: &[String], p50: &[f64], p99: &[f64]) -> String {
+    let n = days.len().max(1);
+    let top = max_or(p99.iter().chain(p50).copied(), 1.0);
+    render(640, 260, |root| {
+        let mut c = ChartBuilder::on(root)
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(55)
+            .caption("Latency per day (ms)", ("sans-serif", 15))
+            .build_cartesian_2d(0usize..n, 0f64..top)
+            .ok()?;
+        c.configure_mesh()
+            .x_labels(n.min(8))
+            .x_label_formatter(&|i| days.get(*i).map(|d| d[5..].to_string()).unwrap_or_default())
+            .y_desc("ms")
+            .draw()
+            .ok()?;
+        c.draw_series(LineSeries::new(p50.iter().enumerate().map(|(i, v)| (i, *v)), BLUE.stroke_width(2)))
+            .ok()?
+            .label("p50")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLUE));
+        c.draw_series(p50.iter().enumerate().map(|(i, v)| Circle::new((i, *v), 3, BLUE.filled()))).ok()?;
+        c.draw_series(LineSeries::new(p99.iter().enumerate().map(|(i, v)| (i, *v)), ORANGE.stroke_width(2)))
+            .ok()?
+            .label("p99")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], ORANGE));
+        c.draw_series(p99.iter().enumerate().map(|(i, v)| Circle::new((i, *v), 3, ORANGE.filled()))).ok()?;
+        c.configure_series_labels().border_style(GREY).background_style(WHITE).draw().ok()?;
+        Some(())
+    })
+}
+
+/// Pages per ISO week with the guideline (max pages per 12 h × 14) drawn.
+pub fn pages_per_week(weeks: &[String], pages: &[f64], guideline: f64) -> String {
+    let n = weeks.len().max(1);
+    let top = max_or(pages.iter().copied().chain([guideline]), 1.0);
+    render(640, 240, |root| {
+        let mut c = ChartBuilder::on(root)
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(45)
+            .caption("Pages per week", ("sans-serif", 15))
+            .build_cartesian_2d((0..n).into_segmented(), 0f64..top)
+            .ok()?;
+        c.configure_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => weeks.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_desc("pages")
+            .draw()
+            .ok()?;
+        c.draw_series(pages.iter().enumerate().map(|(i, p)| {
+            let color = if *p > guideline { RED } else { BLUE };
+            Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *p)], color.mix(0.7).filled())
+        }))
+        .ok()?;
+        c.draw_series(LineSeries::new(
+            [(SegmentValue::Exact(0), guideline), (SegmentValue::Exact(n), guideline)],
+            RED.stroke_width(1),
+        ))
+        .ok()?
+        .label(format!("guideline: {guideline:.0} pages a week"))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], RED));
+        c.configure_series_labels().border_style(GREY).background_style(WHITE).draw().ok()?;
+        Some(())
+    })
+}
+
+/// The planner's view: pages per 12 h against rotation size, one point per
+/// team, with the overload guideline and the minimum healthy size.
+pub fn load_vs_rotation(points: &[(String, f64, f64)], max_per_12h: f64, min_size: f64) -> String {
+    let xmax = max_or(points.iter().map(|p| p.1).chain([min_size]), 4.0);
+    let ymax = max_or(points.iter().map(|p| p.2).chain([max_per_12h]), 1.0);
+    render(720, 380, |root| {
+        let mut c = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(35)
+            .y_label_area_size(50)
+            .caption("Load against rotation size (last 4 weeks)", ("sans-serif", 15))
+            .build_cartesian_2d(0f64..xmax, 0f64..ymax)
+            .ok()?;
+        c.configure_mesh().x_desc("people in rotation").y_desc("pages per 12 h").draw().ok()?;
+        c.draw_series([Rectangle::new([(0.0, max_per_12h), (xmax, ymax)], RED.mix(0.08).filled())]).ok()?;
+        c.draw_series([Rectangle::new([(0.0, 0.0), (min_size, ymax)], ORANGE.mix(0.08).filled())]).ok()?;
+        c.draw_series(LineSeries::new([(0.0, max_per_12h), (xmax, max_per_12h)], RED))
+            .ok()?
+            .label(format!("overloaded above {max_per_12h} pages / 12 h"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], RED));
+        c.draw_series(LineSeries::new([(min_size, 0.0), (min_size, ymax)], ORANGE))
+            .ok()?
+            .label(format!("understaffed below {min_size} people (one site)"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], ORANGE));
+        for (name, x, y) in points {
+            c.draw_series([Circle::new((*x, *y), 4, BLUE.filled())]).ok()?;
+            c.draw_series([Text::new(crate::report::short(name, 18), (*x, *y), ("sans-serif", 11))]).ok()?;
+        }
+        c.configure_series_labels().border_style(GREY).background_style(WHITE).draw().ok()?;
+        Some(())
+    })
+}
+
+/// A horizontal bar per item with a value in [0, 1] (attainment, budget).
+pub fn bars(title: &str, items: &[(String, f64)], marker: Option<f64>) -> String {
+    let h = 40 + 22 * items.len().max(1) as u32;
+    let xmax = items.iter().map(|i| i.1).fold(1.0f64, f64::max);
+    render(640, h, |root| {
+        let mut c = ChartBuilder::on(root)
+            .margin(8)
+            .x_label_area_size(25)
+            .y_label_area_size(170)
+            .caption(title, ("sans-serif", 14))
+            .build_cartesian_2d(0f64..xmax, (0..items.len().max(1)).into_segmented())
+            .ok()?;
+        c.configure_mesh()
+            .y_labels(items.len().max(1))
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => items.get(*i).map(|x| crate::report::short(&x.0, 26)).unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()
+            .ok()?;
+        c.draw_series(items.iter().enumerate().map(|(i, (_, v))| {
+            let color = if marker.is_some_and(|m| *v < m) { RED } else { BLUE };
+            Rectangle::new([(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))], color.mix(0.7).filled())
+        }))
+        .ok()?;
+        if let Some(m) = marker {
+            c.draw_series(LineSeries::new([(m, SegmentValue::Exact(0)), (m, SegmentValue::Exact(items.len()))], GREY)).ok()?;
+        }
+        Some(())
+    })
+}
