@@ -82,7 +82,12 @@ fn run_writes_every_table_with_the_spec_columns() {
     assert_eq!(summary["window_start"], "2026-11-20");
     assert!(summary["stages"].as_array().unwrap().len() >= 4);
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert!(index.contains("<td>a</td>") && index.contains("<td>b</td>"));
+    assert!(index.contains("<h2>Teams</h2>"));
+    let graph = std::fs::read_to_string(out.join("graph.html")).unwrap();
+    assert!(graph.contains(">a</a>") && graph.contains(">b</a>"), "edges table links both services");
+    for f in ["graph.svg", "graph.dot", "graph.mmd", "rotations.html", "style.css"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
     // No staging directory is left next to the output.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten()
         .filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();

@@ -17,10 +17,9 @@ pub fn xml(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
-/// A team's colour, stable for a name.
-pub fn team_color(team: &str) -> &'static str {
-    let h = team.bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
-    PALETTE[(h as usize) % PALETTE.len()]
+/// Team colours: the palette in team-name order, so teams on one page differ.
+fn colors<'a>(teams: &BTreeSet<&'a str>) -> HashMap<&'a str, &'static str> {
+    teams.iter().enumerate().map(|(i, t)| (*t, PALETTE[i % PALETTE.len()])).collect()
 }
 
 struct Node {
@@ -91,9 +90,11 @@ pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>) -> String {
         height + 30.0,
         height + 30.0
     );
-    svg += "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#667\"/></marker></defs>";
+    svg += "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#667\"/></marker></defs>";
     // legend: teams
     let teams: BTreeSet<&str> = nodes.values().map(|n| n.team.as_str()).filter(|t| !t.is_empty()).collect();
+    let color = colors(&teams);
+    let team_color = |t: &str| color.get(t).copied().unwrap_or("#ffffff");
     let mut lx = 20.0;
     for t in &teams {
         let _ = write!(svg, "<rect x=\"{lx}\" y=\"12\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"22\">{}</text>", team_color(t), lx + 16.0, xml(&crate::report::short(t, 20)));

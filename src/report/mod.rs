@@ -183,10 +183,6 @@ impl<'a> Site<'a> {
         c.insert("root", root);
         c.insert("title", title);
         c.insert("summary", &self.r.summary);
-        let links: BTreeMap<String, String> = self.services.iter().map(|s| (s.clone(), format!("services/{}.html", slug(s)))).collect();
-        let team_links: BTreeMap<String, String> = self.teams.iter().map(|t| (t.clone(), format!("teams/{}.html", slug(t)))).collect();
-        c.insert("service_links", &links);
-        c.insert("team_links", &team_links);
         c
     }
 
@@ -216,8 +212,19 @@ impl<'a> Site<'a> {
 
 /// Writes every page of the report into `dir`.
 pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
-    let tera = tera()?;
+    let mut tera = tera()?;
     let site = Site::new(r);
+    // Links are looked up by functions, not by indexing a map with an
+    // untrusted name (which Tera would parse as a path).
+    for (func, dir_name, names) in [("service_href", "services", &site.services), ("team_href", "teams", &site.teams.iter().cloned().collect())] {
+        let names: BTreeSet<String> = names.clone();
+        tera.register_function(func, move |args: &std::collections::HashMap<String, Value>| {
+            Ok(match args.get("name").and_then(Value::as_str) {
+                Some(n) if names.contains(n) => json!(format!("{dir_name}/{}.html", slug(n))),
+                _ => Value::Null,
+            })
+        });
+    }
     write(&dir.join("style.css"), CSS)?;
 
     // graph files

@@ -1,0 +1,222 @@
+//! The HTML report (SPEC §3): hostile names stay escaped and inside the
+//! output directory, page structure snapshots, and the browser check
+//! (headless Chromium opens every page from file:// with the network off).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+const EVIL_SVC: &str = "<script>alert(1)</script>";
+const TRAVERSAL: &str = "../../etc/passwd";
+const QUOTES: &str = "a\"b'c";
+const UNICODE: &str = "zahlungsdienst-日本語-ü";
+
+fn long_name() -> &'static str {
+    Box::leak("very-long-service-name-".repeat(12).into_boxed_str())
+}
+
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(all_files(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+fn hostile_report() -> (tempfile::TempDir, PathBuf) {
+    let dir = tmp();
+    let t = "ff000000000000000000000000000001";
+    let long = long_name();
+    let spans = vec![
+        span(t, "0000000000000001", "", EVIL_SVC, "Server", 0, 100).name("<b>op</b>").err(),
+        span(t, "0000000000000002", "0000000000000001", EVIL_SVC, "Client", 1, 80).err(),
+        span(t, "0000000000000003", "0000000000000002", TRAVERSAL, "Server", 2, 70).err(),
+        span(t, "0000000000000004", "0000000000000003", TRAVERSAL, "Client", 3, 10).attr("peer.service", QUOTES),
+        span(t, "0000000000000005", "0000000000000003", TRAVERSAL, "Client", 20, 10),
+        span(t, "0000000000000006", "0000000000000005", long, "Server", 21, 5),
+        span(t, "0000000000000007", "0000000000000003", TRAVERSAL, "Client", 40, 10),
+        span(t, "0000000000000008", "0000000000000007", UNICODE, "Server", 41, 5),
+    ];
+    write_spans(&spans_path(dir.path(), "s.parquet"), &spans, Ids::Hex);
+    std::fs::write(
+        dir.path().join("catalog.yaml"),
+        format!(
+            "- name: {}\n  team: \"<img src=x onerror=alert(1)>\"\n  links: {{ runbook: \"javascript:alert(1)\", docs: \"https://ok.example/x?a=1&b=<2>\" }}\n  slos:\n    - {{ name: \"<i>slo</i>\", objective: 0.99, latency_ms: 50 }}\n- name: {}\n  team: \"../../evil\"\n- name: {}\n  team: \"{}\"\n",
+            serde_json::to_string(EVIL_SVC).unwrap(),
+            serde_json::to_string(TRAVERSAL).unwrap(),
+            serde_json::to_string(UNICODE).unwrap(),
+            "ünïcødé-team"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("teams.yaml"), "- name: \"../../evil\"\n  timezone: Europe/Paris\n  members: [\"<u>x</u>\"]\n").unwrap();
+    std::fs::write(
+        dir.path().join("incidents.csv"),
+        "id,title,service,team,severity,urgency,created_at,acknowledged_at,resolved_at,responders,users_impacted,trace_id,postmortem\n\
+         \"<svg onload=alert(1)>\",\"<script>x</script>\",../../etc/passwd,,SEV1,high,2026-11-20T10:00:00Z,,,,,ff000000000000000000000000000001,\n",
+    )
+    .unwrap();
+    let cfg = config(
+        dir.path(),
+        "[catalog]\npath = \"catalog.yaml\"\n[teams]\npath = \"teams.yaml\"\n[incidents]\npath = \"incidents.csv\"\n[output]\ndir = \"report\"\n",
+    );
+    let r = run(&cfg);
+    ownermap::pipeline::publish(&cfg, &r).unwrap();
+    let out = dir.path().join("report");
+    (dir, out)
+}
+
+#[test]
+fn hostile_names_are_escaped_and_every_file_stays_inside_the_output() {
+    let (_dir, out) = hostile_report();
+    let root = out.canonicalize().unwrap();
+    let files = all_files(&out);
+    assert!(files.len() > 10);
+    for f in &files {
+        let c = f.canonicalize().unwrap();
+        assert!(c.starts_with(&root), "{} escapes the output", c.display());
+        let name = f.file_name().unwrap().to_str().unwrap();
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)), "unsafe file name {name}");
+    }
+    let pages: Vec<&PathBuf> = files.iter().filter(|f| f.extension().is_some_and(|e| e == "html")).collect();
+    // every service has its page (the quoted name is a virtual node: none)
+    assert_eq!(pages.iter().filter(|p| p.parent().unwrap().ends_with("services")).count(), 4);
+    for p in &pages {
+        let html = std::fs::read_to_string(p).unwrap();
+        let lower = html.to_lowercase();
+        for bad in ["<script", "<img", "<svg onload", "<b>op", "<i>slo", "<u>x", "javascript:alert(1)\""] {
+            assert!(!lower.contains(bad), "{} contains {bad:?}", p.display());
+        }
+        assert!(!lower.contains("href=\"javascript:"), "{}", p.display());
+        assert!(!lower.contains("http://www.w3.org/2000/svg\" src"), "no remote resources");
+    }
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("&lt;img src=x onerror=alert(1)&gt;"), "the hostile team is listed, escaped");
+    // The http(s) docs link is a link, escaped; the javascript: runbook is not.
+    let svc_page = pages.iter().find(|p| p.to_str().unwrap().contains("services/script-alert-1-script")).unwrap();
+    let html = std::fs::read_to_string(svc_page).unwrap();
+    assert!(html.contains("Service &lt;script&gt;alert(1)&lt;&#x2F;script&gt;"), "the title is escaped");
+    assert!(html.contains("href=\"https:&#x2F;&#x2F;ok.example&#x2F;x?a=1&amp;b=&lt;2&gt;\"") || html.contains("href=\"https://ok.example/x?a=1&amp;b=&lt;2&gt;\""), "{html}");
+    assert!(html.contains("runbook: javascript:alert(1)"));
+    // The graph files escape names too.
+    let svg = std::fs::read_to_string(out.join("graph.svg")).unwrap();
+    assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script"));
+}
+
+fn headings(html: &str) -> Vec<String> {
+    let mut out = vec![];
+    for tag in ["<h1>", "<h2>", "<h3>"] {
+        let _ = tag;
+    }
+    let mut rest = html;
+    while let Some(i) = rest.find("<h") {
+        let after = &rest[i + 2..];
+        if after.starts_with(['1', '2', '3']) && after[1..].starts_with('>') {
+            let end = after.find("</h").unwrap();
+            out.push(format!("h{} {}", &after[..1], &after[2..end]));
+        }
+        rest = &rest[i + 2..];
+    }
+    out
+}
+
+#[test]
+fn page_structure_snapshots() {
+    let dir = tmp();
+    let out = dir.path().join("out");
+    let cfg_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/ownermap.toml");
+    let cfg = ownermap::config::Config::load(
+        &cfg_path,
+        &ownermap::config::Overrides { out: Some(out.clone()), ..Default::default() },
+    )
+    .unwrap();
+    let mut cfg = cfg;
+    cfg.state_dir = dir.path().join("state");
+    let r = run(&cfg);
+    ownermap::pipeline::publish(&cfg, &r).unwrap();
+    let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap();
+    assert_eq!(
+        headings(&read("index.html")),
+        vec![
+            "h1 Service ownership", "h2 Teams", "h2 This week's notable changes", "h3 Overloaded teams", "h3 SLOs missed",
+            "h3 Dependencies new or vanished", "h3 Derived SLOs not met", "h2 Team dependencies", "h2 Ownership gaps",
+        ]
+    );
+    assert_eq!(headings(&read("rotations.html")), vec!["h1 On-call rotations", "h2 Verdicts", "h2 Split plans", "h2 Load per team and week"]);
+    assert_eq!(headings(&read("graph.html")), vec!["h1 Dependency graph", "h2 All edges"]);
+    let team = all_files(&out.join("teams")).into_iter().find(|p| p.to_str().unwrap().contains("storefront")).unwrap();
+    let h = headings(&std::fs::read_to_string(team).unwrap());
+    assert_eq!(
+        h,
+        vec![
+            "h1 Team storefront", "h2 Verdicts", "h3 Split plan", "h2 Incident load", "h2 Services", "h2 SLOs",
+            "h3 Derived internal SLOs", "h2 Dependencies", "h3 Who depends on us", "h3 Whom we depend on",
+            "h2 Errors we caused elsewhere", "h3 Pages routed to us that another team caused", "h2 Documentation",
+            "h3 Declared vs observed dependencies",
+        ]
+    );
+    let checkout = all_files(&out.join("services")).into_iter().find(|p| p.to_str().unwrap().contains("checkout")).unwrap();
+    let html = std::fs::read_to_string(checkout).unwrap();
+    assert_eq!(
+        headings(&html),
+        vec![
+            "h1 Service checkout", "h2 Requests and latency", "h3 Operations", "h2 Callers", "h2 Callees", "h2 SLOs",
+            "h3 Derived target", "h2 Errors seen here", "h2 Documentation", "h2 Incidents",
+        ]
+    );
+    assert!(html.contains("Latency per day (ms)"), "the trend chart is inline SVG");
+    // Every internal link points at a file that exists.
+    for p in all_files(&out).iter().filter(|f| f.extension().is_some_and(|e| e == "html")) {
+        let html = std::fs::read_to_string(p).unwrap();
+        for part in html.split("href=\"").skip(1) {
+            let target = &part[..part.find('"').unwrap()];
+            if target.starts_with("http") {
+                continue;
+            }
+            let t = target.replace("&#x2F;", "/");
+            assert!(p.parent().unwrap().join(&t).exists(), "{}: broken link {t}", p.display());
+        }
+    }
+}
+
+/// The browser check: every page opened in headless Chromium from file://
+/// with the network offline; any non-file request fails. `.ci/run` installs
+/// Chromium and playwright-core; elsewhere the test says why it skips.
+#[test]
+fn every_page_opens_in_a_real_browser_without_network() {
+    let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let have = Path::new("/usr/bin/chromium").exists()
+        && browser_dir.join("node_modules/playwright-core").exists()
+        && std::process::Command::new("node").arg("--version").output().is_ok();
+    if !have {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI must run the browser check: install chromium and `npm install` in tests/browser (see .ci/run)");
+        }
+        eprintln!("skipping the browser check: needs /usr/bin/chromium, node and tests/browser/node_modules (run .ci/run once)");
+        return;
+    }
+    let (_dir, hostile) = hostile_report();
+    let sample = tmp();
+    let out = sample.path().join("out");
+    let cfg_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/ownermap.toml");
+    let mut cfg = ownermap::config::Config::load(&cfg_path, &ownermap::config::Overrides { out: Some(out.clone()), ..Default::default() }).unwrap();
+    cfg.state_dir = sample.path().join("state");
+    let r = run(&cfg);
+    ownermap::pipeline::publish(&cfg, &r).unwrap();
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    for (report, sub) in [(&out, "sample"), (&hostile, "hostile")] {
+        let o = std::process::Command::new("node")
+            .arg(browser_dir.join("check.mjs"))
+            .arg(report)
+            .arg(shots.join(sub))
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(o.status.success(), "browser check failed on {sub}:\n{text}");
+        assert!(text.contains("0 problems"), "{text}");
+    }
+    assert!(shots.join("sample/index.png").exists() && shots.join("sample/team.png").exists());
+}
