@@ -66,30 +66,28 @@ pub fn pages_per_week(weeks: &[String], pages: &[f64], guideline: f64) -> String
             .x_label_area_size(30)
             .y_label_area_size(45)
             .caption("Pages per week", ("sans-serif", 15))
-            .build_cartesian_2d((0..n).into_segmented(), 0f64..top)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)
             .ok()?;
         c.configure_mesh()
+            .disable_x_mesh()
             .x_labels(n)
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => weeks.get(*i).cloned().unwrap_or_default(),
-                _ => String::new(),
+            .x_label_formatter(&|v| {
+                let i = v.round();
+                if (v - i).abs() < 0.01 && i >= 0.0 { weeks.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
             })
             .y_desc("pages")
             .draw()
             .ok()?;
         c.draw_series(pages.iter().enumerate().map(|(i, p)| {
             let color = if *p > guideline { RED } else { BLUE };
-            Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *p)], color.mix(0.7).filled())
+            Rectangle::new([(i as f64 - 0.35, 0.0), (i as f64 + 0.35, *p)], color.mix(0.7).filled())
         }))
         .ok()?;
-        c.draw_series(LineSeries::new(
-            [(SegmentValue::Exact(0), guideline), (SegmentValue::Exact(n), guideline)],
-            RED.stroke_width(1),
-        ))
-        .ok()?
-        .label(format!("guideline: {guideline:.0} pages a week"))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], RED));
-        c.configure_series_labels().border_style(GREY).background_style(WHITE).draw().ok()?;
+        c.draw_series(LineSeries::new([(-0.5, guideline), (n as f64 - 0.5, guideline)], RED.stroke_width(1)))
+            .ok()?
+            .label(format!("guideline: {guideline:.0} pages a week"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], RED));
+        c.configure_series_labels().position(SeriesLabelPosition::UpperRight).border_style(GREY).background_style(WHITE).draw().ok()?;
         Some(())
     })
 }
@@ -127,33 +125,41 @@ pub fn load_vs_rotation(points: &[(String, f64, f64)], max_per_12h: f64, min_siz
     })
 }
 
-/// A horizontal bar per item with a value in [0, 1] (attainment, budget).
-pub fn bars(title: &str, items: &[(String, f64)], marker: Option<f64>) -> String {
-    let h = 40 + 22 * items.len().max(1) as u32;
-    let xmax = items.iter().map(|i| i.1).fold(1.0f64, f64::max);
+/// A horizontal bar per item; bars beyond `limit` (above it when
+/// `bad_above`, else below it) are red, and the limit is drawn.
+pub fn bars(title: &str, items: &[(String, f64)], limit: Option<f64>, bad_above: bool) -> String {
+    let n = items.len().max(1);
+    let h = 80 + 34 * n as u32;
+    let xmax = items.iter().map(|i| i.1).chain(limit).fold(1.0f64, f64::max) * 1.1;
     render(640, h, |root| {
         let mut c = ChartBuilder::on(root)
             .margin(8)
-            .x_label_area_size(25)
-            .y_label_area_size(170)
+            .x_label_area_size(30)
+            .y_label_area_size(190)
             .caption(title, ("sans-serif", 14))
-            .build_cartesian_2d(0f64..xmax, (0..items.len().max(1)).into_segmented())
+            .build_cartesian_2d(0f64..xmax, -0.5f64..(n as f64 - 0.5))
             .ok()?;
         c.configure_mesh()
-            .y_labels(items.len().max(1))
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => items.get(*i).map(|x| crate::report::short(&x.0, 26)).unwrap_or_default(),
-                _ => String::new(),
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| {
+                let i = v.round();
+                if (v - i).abs() < 0.01 && i >= 0.0 {
+                    items.get(i as usize).map(|x| crate::report::short(&x.0, 28)).unwrap_or_default()
+                } else {
+                    String::new()
+                }
             })
             .draw()
             .ok()?;
         c.draw_series(items.iter().enumerate().map(|(i, (_, v))| {
-            let color = if marker.is_some_and(|m| *v < m) { RED } else { BLUE };
-            Rectangle::new([(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))], color.mix(0.7).filled())
+            let bad = limit.is_some_and(|m| if bad_above { *v > m } else { *v < m });
+            let color = if bad { RED } else { BLUE };
+            Rectangle::new([(0.0, i as f64 - 0.35), (*v, i as f64 + 0.35)], color.mix(0.7).filled())
         }))
         .ok()?;
-        if let Some(m) = marker {
-            c.draw_series(LineSeries::new([(m, SegmentValue::Exact(0)), (m, SegmentValue::Exact(items.len()))], GREY)).ok()?;
+        if let Some(m) = limit {
+            c.draw_series(LineSeries::new([(m, -0.5), (m, n as f64 - 0.5)], GREY)).ok()?;
         }
         Some(())
     })

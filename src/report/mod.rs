@@ -322,6 +322,17 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
             a
         });
         c.insert("bands", &bands);
+        let band_items: Vec<(String, f64)> = ["business hours", "evenings and weekends", "sleep hours"]
+            .iter()
+            .zip(bands)
+            .map(|(n, v)| (n.to_string(), v as f64))
+            .collect();
+        c.insert("bands_chart", &charts::bars("Pages by local time of arrival", &band_items, None, true));
+        let budget: Vec<(String, f64)> = keep("slos", "service")
+            .iter()
+            .filter_map(|s| Some((format!("{} / {}", s.get("service")?.as_str()?, s.get("slo")?.as_str()?), s.get("budget_used")?.as_f64()?)))
+            .collect();
+        c.insert("budget_chart", &if budget.is_empty() { String::new() } else { charts::bars("Error budget used (1 = all of it)", &budget, Some(1.0), true) });
         c.insert("verdicts", &site.verdicts_of(team));
         c.insert("plans", &rows_where(site.t("split_plans"), "team", team));
         c.insert("caused_elsewhere", &rows_where(site.t("attribution"), "culprit_team", team).into_iter().filter(|a| a.get("signal_service").and_then(Value::as_str).is_some_and(|s| site.team_of(s) != *team)).collect::<Vec<_>>());
