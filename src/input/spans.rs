@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 use chrono::{Duration, NaiveDate};
 use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
 use datafusion::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::arrow::datatypes::Field;
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
 
-use crate::config::{SpansConfig, Window};
+use crate::config::{SpanFormat, SpansConfig, Window};
 use crate::error::{Error, Result};
 
 /// Canonical column names (SPEC §1.1), in table order.
@@ -85,12 +86,13 @@ fn date_in_read_range(d: NaiveDate, w: &Window) -> bool {
     d >= w.start() - slack && d <= w.end + slack
 }
 
-fn is_data_file(p: &Path) -> bool {
+fn is_data_file(p: &Path, format: SpanFormat) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    !name.starts_with('.') && !name.starts_with('_') && p.extension().is_some_and(|e| e == "parquet")
+    let ext = if format == SpanFormat::Csv { "csv" } else { "parquet" };
+    !name.starts_with('.') && !name.starts_with('_') && p.extension().is_some_and(|e| e == ext)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+fn walk(dir: &Path, format: SpanFormat, out: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|e| e.ok())
@@ -101,18 +103,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         if p.is_dir() {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if !name.starts_with('.') {
-                walk(&p, out)?;
+                walk(&p, format, out)?;
             }
-        } else if is_data_file(&p) {
+        } else if is_data_file(&p, format) {
             out.push(p);
         }
     }
     Ok(())
 }
 
-/// Lists the Parquet files under `path` (file, directory or glob) that can
+/// Lists the span files under `path` (file, directory or glob) that can
 /// hold spans of the window, pruning Hive date partitions.
-pub fn discover(path: &str, window: &Window) -> Result<SpanFiles> {
+pub fn discover(path: &str, format: SpanFormat, window: &Window) -> Result<SpanFiles> {
     if path.contains("://") {
         return Err(Error::Config(format!(
             "spans.path = {path:?}: object-store URLs are not supported by this build"
@@ -121,7 +123,7 @@ pub fn discover(path: &str, window: &Window) -> Result<SpanFiles> {
     let mut all = Vec::new();
     let p = Path::new(path);
     if p.is_dir() {
-        walk(p, &mut all)?;
+        walk(p, format, &mut all)?;
     } else if p.is_file() {
         all.push(p.to_path_buf());
     } else if path.contains(['*', '?', '[']) {
@@ -130,7 +132,7 @@ pub fn discover(path: &str, window: &Window) -> Result<SpanFiles> {
             if entry.is_file() {
                 all.push(entry);
             } else if entry.is_dir() {
-                walk(&entry, &mut all)?;
+                walk(&entry, format, &mut all)?;
             }
         }
         all.sort();
@@ -175,6 +177,8 @@ fn resolve_columns(schema: &Schema, cfg: &SpansConfig, file: &str) -> Result<Res
             }
             None if matches!(canon, "SpanAttributes" | "ResourceAttributes") => {}
             None if canon == "ServiceName" && cfg.service_from.is_some() => {}
+            // Flat CSV dumps often carry no kind or status (SPEC §1.5, Nezha).
+            None if matches!(canon, "SpanKind" | "StatusCode") && cfg.format == SpanFormat::Csv => {}
             None => {
                 let want = mapped.cloned().unwrap_or_else(|| canon.to_string());
                 return Err(Error::Schema {
@@ -242,6 +246,9 @@ fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result<Vec<(Strin
             format!("arrow_cast({}, 'Int64') * {f}", q(&name))
         }
         t if is_int(t) => format!("CAST({} AS BIGINT) * {}", q(&name), cfg.timestamp_unit.to_ns()),
+        t if is_string(t) && cfg.format == SpanFormat::Csv => {
+            format!("TRY_CAST({} AS BIGINT) * {}", q(&name), cfg.timestamp_unit.to_ns())
+        }
         _ => return Err(wrong_type(file, &name, &t, "a timestamp or int64 nanoseconds")),
     };
     out.push((ts, "start_ns"));
@@ -272,8 +279,8 @@ fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result<Vec<(Strin
     let f = cfg.duration_unit.to_ns();
     let dur = if is_int(&t) {
         format!("CAST({} AS BIGINT) * {f}", q(&name))
-    } else if matches!(t, DataType::Float32 | DataType::Float64) {
-        format!("CAST(round(CAST({} AS DOUBLE) * {f}) AS BIGINT)", q(&name))
+    } else if matches!(t, DataType::Float32 | DataType::Float64) || (is_string(&t) && cfg.format == SpanFormat::Csv) {
+        format!("CAST(round(TRY_CAST({} AS DOUBLE) * {f}) AS BIGINT)", q(&name))
     } else {
         return Err(wrong_type(file, &name, &t, "int64 nanoseconds"));
     };
@@ -301,8 +308,23 @@ fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result<Vec<(Strin
     }
     out.push((format!("CAST({} AS VARCHAR)", q(&name)), "name"));
 
-    let (name, t) = col("SpanKind").unwrap();
-    let kind = if is_string(&t) {
+    let kind = match col("SpanKind") {
+        None => "CAST(0 AS TINYINT)".to_string(),
+        Some((name, t)) => kind_expr(&name, &t, file)?,
+    };
+    out.push((kind, "kind"));
+
+    let err = match col("StatusCode") {
+        None => "false".to_string(),
+        Some((name, t)) => error_expr(&name, &t, file)?,
+    };
+    out.push((err, "is_error"));
+    attributes(&r.cols, &mut out);
+    Ok(out)
+}
+
+fn kind_expr(name: &str, t: &DataType, file: &str) -> Result<String> {
+    let kind = if is_string(t) {
         format!(
             "CAST(CASE replace(upper(trim(CAST({c} AS VARCHAR))), 'SPAN_KIND_', '') \
              WHEN 'INTERNAL' THEN 1 WHEN 'SERVER' THEN 2 WHEN 'CLIENT' THEN 3 \
@@ -311,28 +333,32 @@ fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result<Vec<(Strin
              ELSE 0 END AS TINYINT)",
             c = q(&name)
         )
-    } else if is_int(&t) {
-        format!("CAST(CASE WHEN {c} BETWEEN 0 AND 5 THEN {c} ELSE 0 END AS TINYINT)", c = q(&name))
+    } else if is_int(t) {
+        format!("CAST(CASE WHEN {c} BETWEEN 0 AND 5 THEN {c} ELSE 0 END AS TINYINT)", c = q(name))
     } else {
-        return Err(wrong_type(file, &name, &t, "a span kind string or int 0-5"));
+        return Err(wrong_type(file, name, t, "a span kind string or int 0-5"));
     };
-    out.push((kind, "kind"));
+    Ok(kind)
+}
 
-    let (name, t) = col("StatusCode").unwrap();
-    let err = if is_string(&t) {
+fn error_expr(name: &str, t: &DataType, file: &str) -> Result<String> {
+    let err = if is_string(t) {
         format!(
             "COALESCE(replace(upper(trim(CAST({c} AS VARCHAR))), 'STATUS_CODE_', '') IN ('ERROR', '2'), false)",
             c = q(&name)
         )
-    } else if is_int(&t) {
-        format!("COALESCE({} = 2, false)", q(&name))
+    } else if is_int(t) {
+        format!("COALESCE({} = 2, false)", q(name))
     } else {
-        return Err(wrong_type(file, &name, &t, "a status string or int 0-2"));
+        return Err(wrong_type(file, name, t, "a status string or int 0-2"));
     };
-    out.push((err, "is_error"));
+    Ok(err)
+}
 
+/// Virtual-node name and type, and the environment, from the attribute maps.
+fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, out: &mut Vec<(String, &'static str)>) {
     let attr = |canon: &str, key: &str| -> String {
-        match col(canon) {
+        match cols.get(canon).cloned() {
             Some((name, DataType::Map(_, _))) => {
                 format!("NULLIF(CAST({}[{}] AS VARCHAR), '')", q(&name), sql_str(key))
             }
@@ -367,7 +393,6 @@ fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result<Vec<(Strin
         ),
         "env",
     ));
-    Ok(out)
 }
 
 /// The files that were registered, and what was skipped.
@@ -378,14 +403,17 @@ pub struct Registered {
 
 /// Registers `spans_all` over the window's span files.
 pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) -> Result<Registered> {
-    let mut files = discover(&cfg.path, window)?;
+    let mut files = discover(&cfg.path, cfg.format, window)?;
+    if cfg.format == SpanFormat::Tempo {
+        return Err(Error::Config("spans.format = \"tempo\" is not supported by this build yet".into()));
+    }
     // Group files by their normalising SELECT: files with the same shape are
     // read by one listing scan.
     let mut groups: Vec<(Vec<(String, &'static str)>, Vec<String>)> = Vec::new();
     let mut kept = Vec::new();
     for f in std::mem::take(&mut files.read) {
         let fname = f.display().to_string();
-        let schema = match read_schema(&f) {
+        let schema = match read_schema(&f, cfg.format) {
             Ok(s) => s,
             Err(reason) => {
                 tracing::warn!("skipping span file {fname}: {reason}");
@@ -406,7 +434,13 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
     let mut parts = Vec::new();
     for (i, (select, paths)) in groups.iter().enumerate() {
         let name = format!("spans_src_{i}");
-        let df = ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?;
+        let df = match cfg.format {
+            SpanFormat::Csv => {
+                let schema = read_schema(Path::new(&paths[0]), cfg.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
+                ctx.read_csv(paths.clone(), CsvReadOptions::new().has_header(true).schema(&schema)).await?
+            }
+            _ => ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?,
+        };
         ctx.register_table(name.as_str(), df.into_view())?;
         let cols = select.iter().map(|(e, a)| format!("{e} AS {a}")).collect::<Vec<_>>().join(",\n  ");
         parts.push(format!("SELECT\n  {cols}\nFROM {name}"));
@@ -429,7 +463,14 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
     Ok(Registered { files })
 }
 
-fn read_schema(path: &Path) -> std::result::Result<Schema, String> {
+fn read_schema(path: &Path, format: SpanFormat) -> std::result::Result<Schema, String> {
+    if format == SpanFormat::Csv {
+        // Every CSV column is read as text; select_list casts what it needs,
+        // so ids keep their leading zeros and odd rows do not break inference.
+        let mut r = csv::Reader::from_path(path).map_err(|e| e.to_string())?;
+        let header = r.headers().map_err(|e| format!("no CSV header ({e})"))?;
+        return Ok(Schema::new(header.iter().map(|h| Field::new(h.trim(), DataType::Utf8, true)).collect::<Vec<_>>()));
+    }
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
         .map_err(|e| format!("not a readable Parquet file ({e})"))?;
