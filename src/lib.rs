@@ -7,6 +7,7 @@
 pub use datafusion;
 
 pub mod analysis;
+pub mod canonical;
 pub mod cli;
 pub mod cmd;
 pub mod config;
