@@ -219,6 +219,52 @@ impl SpanWriter {
     }
 }
 
+/// Reads a canonical Parquet file back (round-trip checks, tools).
+pub fn read_parquet(path: &Path) -> Result<Vec<CanonSpan>> {
+    use datafusion::arrow::array::{Array, AsArray, MapArray};
+    use datafusion::arrow::datatypes::{Int64Type, TimestampNanosecondType};
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)?.build()?;
+    let intern = |v: &str, names: &[&'static str]| names.iter().copied().find(|n| *n == v).unwrap_or(names[0]);
+    let mut out = vec![];
+    for b in reader {
+        let b = b?;
+        let s = |n: &str| b.column_by_name(n).expect("canonical column").as_string::<i32>().clone();
+        let map = |m: &MapArray, i: usize| -> BTreeMap<String, String> {
+            let e = m.value(i);
+            let (k, v) = (e.column(0).as_string::<i32>(), e.column(1).as_string::<i32>());
+            (0..e.len()).map(|j| (k.value(j).to_string(), v.value(j).to_string())).collect()
+        };
+        let ts = b.column_by_name("Timestamp").expect("Timestamp").as_primitive::<TimestampNanosecondType>().clone();
+        let dur = b.column_by_name("Duration").expect("Duration").as_primitive::<Int64Type>().clone();
+        let (ra, sa) = (b.column_by_name("ResourceAttributes").expect("map").as_map().clone(), b.column_by_name("SpanAttributes").expect("map").as_map().clone());
+        let cols = ["TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind", "ServiceName", "ScopeName", "ScopeVersion", "StatusCode", "StatusMessage", "Events", "Links"].map(s);
+        for i in 0..b.num_rows() {
+            let v = |k: usize| cols[k].value(i).to_string();
+            out.push(CanonSpan {
+                start_ns: ts.value(i),
+                trace_id: v(0),
+                span_id: v(1),
+                parent_span_id: v(2),
+                trace_state: v(3),
+                name: v(4),
+                kind: intern(cols[5].value(i), &KINDS),
+                service: v(6),
+                resource_attrs: map(&ra, i),
+                scope_name: v(7),
+                scope_version: v(8),
+                span_attrs: map(&sa, i),
+                duration_ns: dur.value(i),
+                status: intern(cols[9].value(i), &STATUSES),
+                status_message: v(10),
+                events: v(11),
+                links: v(12),
+            });
+        }
+    }
+    Ok(out)
+}
+
 impl Drop for SpanWriter {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.tmp);

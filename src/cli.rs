@@ -25,6 +25,8 @@ pub enum Command {
     /// Generate a realistic seeded organisation: spans (Hive layout), catalog, teams, incidents.
     #[command(after_help = "Example:\n  ownermap generate --out /tmp/org --services 40 --days 7 --spans-per-day 1000000 --seed 7")]
     Generate(cmd::generate::Args),
+    /// Convert OTLP, Jaeger or Zipkin JSON into canonical span Parquet.
+    Import(cmd::import::Args),
     /// Check the catalog's documentation (all checks but telemetry); exit 1 on any failure.
     Lint(cmd::lint::Args),
     /// Print the dependency graph as DOT, Mermaid or JSON.
@@ -48,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Generate(a) => cmd::generate::run(a),
         Command::Lint(a) => cmd::lint::run(a),
+        Command::Import(a) => cmd::import::run(a),
         Command::Graph(a) => cmd::graph::run(a),
         Command::Plan(a) => cmd::plan::run(a),
     };

@@ -14,6 +14,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod generate;
+pub mod import;
 pub mod input;
 pub mod logging;
 pub mod model;

@@ -2,6 +2,7 @@
 
 pub mod generate;
 pub mod graph;
+pub mod import;
 pub mod lint;
 pub mod plan;
 pub mod run;

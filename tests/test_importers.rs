@@ -1,0 +1,217 @@
+//! Importers on real traces (SPEC §1.6): each file is imported, analysed,
+//! and compared with the services and edges worked out by reading the file
+//! (the derivation is in the comments). Plus round-trips and bad input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use ownermap::canonical::{CanonSpan, read_parquet};
+use ownermap::import::{Format, Sink, import, read_into};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Imports `file`, then runs the analyses over the one day `end`.
+fn import_and_run(format: Format, file: &Path, end: &str) -> (ownermap::pipeline::RunResult, tempfile::TempDir) {
+    let dir = tmp();
+    let out = dir.path().join("spans/imported.parquet");
+    let rep = import(format, &[file.to_path_buf()], &out).unwrap();
+    assert!(rep.spans > 0);
+    let text = format!("[spans]\npath = \"spans\"\n[window]\nend = \"{end}\"\ndays = 1\n");
+    let raw: ownermap::config::RawConfig = toml::from_str(&text).unwrap();
+    let cfg = ownermap::config::Config::from_raw(raw, dir.path(), &Default::default()).unwrap();
+    (run(&cfg), dir)
+}
+
+fn edge_list(r: &ownermap::pipeline::RunResult) -> Vec<(String, String, String, String, i64, i64)> {
+    rows(table(r, "edges"))
+        .into_iter()
+        .map(|e| (e["caller"].clone(), e["callee"].clone(), e["callee_type"].clone(), e["kind"].clone(), e["calls"].parse().unwrap(), e["errors"].parse().unwrap()))
+        .collect()
+}
+
+fn e(a: &str, b: &str, t: &str, k: &str, calls: i64, errors: i64) -> (String, String, String, String, i64, i64) {
+    (a.into(), b.into(), t.into(), k.into(), calls, errors)
+}
+
+fn service_names(r: &ownermap::pipeline::RunResult) -> Vec<String> {
+    rows(table(r, "services")).into_iter().map(|s| s["service"].clone()).collect()
+}
+
+/// yelp.json, read by hand: four ids are shared between a CLIENT and a
+/// SERVER half (`shared: true`): f5f2… (yelp-main → mobile_api), 668e…
+/// ("unknown" → yelp_main/api_proxy), 7a77… (mobile_api → spectre), and
+/// 2e8c… (routing's SERVER with no client half: keeps its id, the root).
+/// mobile_api's four client spans name f5f2… as parent: they belong under
+/// mobile_api's server half. yelp-main's txn span and memcache client name
+/// 668e… as parent, whose server half is another service
+/// (yelp_main/api_proxy), so they stay under the "unknown" client.
+/// Uninstrumented callees come from remoteEndpoint → peer.service: blt,
+/// memcache (2 from mobile_api, 3 from yelp-main), mysql (2).
+#[test]
+fn zipkin_yelp_shared_spans_become_proper_parent_child_pairs() {
+    let (r, _d) = import_and_run(Format::ZipkinJson, &fixture("yelp.json"), "2019-10-24");
+    assert_eq!(
+        edge_list(&r),
+        vec![
+            e("mobile_api", "blt", "external", "sync", 1, 0),
+            e("mobile_api", "memcache", "external", "sync", 2, 0),
+            e("mobile_api", "spectre", "service", "sync", 1, 0),
+            e("routing", "unknown", "service", "sync", 1, 0),
+            e("routing", "yelp-main", "service", "sync", 1, 0),
+            e("unknown", "yelp-main", "service", "sync", 2, 0),
+            e("unknown", "yelp_main/api_proxy", "service", "sync", 1, 0),
+            e("yelp-main", "memcache", "external", "sync", 3, 0),
+            e("yelp-main", "mobile_api", "service", "sync", 1, 0),
+            e("yelp-main", "mysql", "external", "sync", 2, 0),
+        ]
+    );
+    assert_eq!(service_names(&r), vec!["mobile_api", "routing", "spectre", "unknown", "yelp-main", "yelp_main/api_proxy"]);
+    // routing's server span is the only root request.
+    assert_eq!(one(&r, "services", &[("service", "routing")])["root_requests"], "1");
+    assert_eq!(r.summary.duplicate_span_ids, 0, "shared ids were split");
+}
+
+/// messaging-kafka.json, read by hand: serviceb's three CONSUMER spans have
+/// servicea PRODUCER parents (one async edge, 3 calls); six PRODUCER spans
+/// have no consumer child in another service and name kafka as their remote
+/// endpoint (virtual node, async). Consumers in servicea make no edge.
+#[test]
+fn zipkin_kafka_producers_and_consumers() {
+    let (r, _d) = import_and_run(Format::ZipkinJson, &fixture("messaging-kafka.json"), "2018-11-05");
+    assert_eq!(
+        edge_list(&r),
+        vec![e("servicea", "kafka", "external", "async", 6, 0), e("servicea", "serviceb", "service", "async", 3, 0)]
+    );
+    assert_eq!(one(&r, "services", &[("service", "serviceb")])["requests"], "3");
+}
+
+/// smartthings-mobile-web-install.json: the file's README lists 16 services
+/// in 1,041 spans of one trace; every edge joins two of them.
+#[test]
+fn zipkin_smartthings_production_trace() {
+    let (r, _d) = import_and_run(Format::ZipkinJson, &fixture("smartthings-mobile-web-install.json"), "2018-11-30");
+    let services = service_names(&r);
+    assert_eq!(services.len(), 16, "{services:?}");
+    assert_eq!(r.summary.traces, 1);
+    for (a, b, t, ..) in edge_list(&r) {
+        assert!(services.contains(&a) && (t != "service" || services.contains(&b)));
+    }
+    let p = one(&r, "edges", &[("caller", "stLogin"), ("callee", "platformapi")]);
+    assert_eq!(p["kind"], "sync");
+}
+
+/// The Jaeger UI test trace: load-generator's root span calls through an
+/// HTTP GET client span (span.kind=client, 968.334 ms) into
+/// ride-sharing-app's BikeHandler server span (967.066 ms).
+#[test]
+fn jaeger_ui_trace() {
+    let (r, _d) = import_and_run(Format::JaegerJson, &fixture("jaeger-ui_TraceFlamegraph_testTrace.json"), "2022-08-09");
+    assert_eq!(edge_list(&r), vec![e("load-generator", "ride-sharing-app", "service", "sync", 1, 0)]);
+    let edge = one(&r, "edges", &[("caller", "load-generator")]);
+    assert!((f(&edge, "p50_ms") / 968.334 - 1.0).abs() < 0.01);
+    assert!((f(&edge, "server_p50_ms") / 967.066 - 1.0).abs() < 0.01);
+    assert_eq!(one(&r, "services", &[("service", "load-generator")])["root_requests"], "1");
+}
+
+/// ui_01: span 2 of service-x appears twice (one copy tagged error=true);
+/// spans 3 and 4 of service-y are its children (span 4's first CHILD_OF
+/// points into another trace and is ignored); span 5 is under span 4. Each
+/// child pairs with both copies of span 2: 4 calls, none an error (the
+/// erroring parent is not a client span).
+#[test]
+fn jaeger_bare_trace_with_references_and_duplicates() {
+    let (r, _d) = import_and_run(Format::JaegerJson, &fixture("jaeger_uimodel_fixture_ui_01.json"), "2017-01-26");
+    assert_eq!(edge_list(&r), vec![e("service-x", "service-y", "service", "sync", 4, 0)]);
+    assert_eq!(r.summary.duplicate_span_ids, 2);
+    let x = one(&r, "services", &[("service", "service-x")]);
+    assert_eq!((x["requests"].as_str(), x["errors"].as_str()), ("2", "1"));
+    assert_eq!(one(&r, "services", &[("service", "service-y")])["requests"], "2");
+}
+
+fn tempo_file(name: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tempo").join(name);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("skipping: {} is absent (AGPL test data stays in ../shared/data)", p.display());
+        None
+    }
+}
+
+/// OTLP JSON with a queue and a database, read by hand: the requester's
+/// CLIENT root calls mythical-server's SERVER (sync); its PRODUCER (rabbitmq)
+/// has mythical-recorder's CONSUMER as child (async, direct); the server's
+/// pg.query client names db.system=postgresql (database node) and its HTTP
+/// POST client only net.peer.name=loki (external; its children are in the
+/// same service). dns.lookup and two log_to_loki clients name nothing:
+/// 3 unresolved calls.
+#[test]
+fn otlp_queue_and_database() {
+    let Some(f) = tempo_file("servicegraphs_testdata_trace-with-queue-database.otlp-jsonpb.json") else { return };
+    let (r, _d) = import_and_run(Format::OtlpJson, &f, "2022-07-20");
+    assert_eq!(
+        edge_list(&r),
+        vec![
+            e("mythical-requester", "mythical-recorder", "service", "async", 1, 0),
+            e("mythical-requester", "mythical-server", "service", "sync", 1, 0),
+            e("mythical-server", "loki", "external", "sync", 1, 0),
+            e("mythical-server", "postgresql", "database", "sync", 1, 0),
+        ]
+    );
+    assert_eq!(r.summary.unresolved_calls, 3);
+    assert_eq!(one(&r, "services", &[("service", "mythical-requester")])["requests"], "0", "a client root is not a request");
+}
+
+/// OTLP JSON with failed requests: the requester's erroring root calls the
+/// erroring server, whose failed pg INSERT is the deepest error: the walk
+/// blames the postgresql database node.
+#[test]
+fn otlp_failed_requests_are_attributed_to_the_database() {
+    let Some(f) = tempo_file("servicegraphs_testdata_trace-with-failed-requests.otlp-jsonpb.json") else { return };
+    let (r, _d) = import_and_run(Format::OtlpJson, &f, "2022-07-20");
+    assert_eq!(one(&r, "edges", &[("caller", "mythical-requester")])["errors"], "1");
+    assert_eq!(one(&r, "edges", &[("callee", "postgresql")])["errors"], "1");
+    let a = one(&r, "attribution", &[("signal_service", "mythical-requester")]);
+    assert_eq!((a["signal_operation"].as_str(), a["culprit_service"].as_str()), ("requester", "postgresql"));
+}
+
+#[test]
+fn import_then_parquet_then_read_gives_the_same_spans() {
+    for (format, name) in [
+        (Format::ZipkinJson, "yelp.json"),
+        (Format::ZipkinJson, "messaging-kafka.json"),
+        (Format::JaegerJson, "jaeger_uimodel_fixture_ui_01.json"),
+    ] {
+        let mut direct: Vec<CanonSpan> = vec![];
+        let mut sink = Sink::new(&mut direct);
+        read_into(format, &fixture(name), &mut sink).unwrap();
+        let dir = tmp();
+        let out = dir.path().join("x.parquet");
+        import(format, &[fixture(name)], &out).unwrap();
+        assert_eq!(read_parquet(&out).unwrap(), direct, "{name}");
+    }
+}
+
+#[test]
+fn otlp_lines_with_base64_ids_and_a_malformed_line() {
+    let dir = tmp();
+    let doc = |span: &str| format!(r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc"}}}}]}},"scopeSpans":[{{"spans":[{span}]}}]}}]}}"#);
+    let ok = doc(r#"{"traceId":"QpC1h3qZMN55u0KDZTmOzA==","spanId":"1gZXnld4dYc=","name":"a","kind":2,"startTimeUnixNano":"1000","endTimeUnixNano":1500,"status":{"code":2}}"#);
+    let no_id = doc(r#"{"traceId":"","spanId":"","name":"b","kind":"SPAN_KIND_CLIENT","startTimeUnixNano":"1000"}"#);
+    let f = dir.path().join("otlp.jsonl");
+    std::fs::write(&f, format!("{ok}\n{no_id}\n")).unwrap();
+    let out = dir.path().join("o.parquet");
+    let rep = import(Format::OtlpJson, &[f.clone()], &out).unwrap();
+    assert_eq!((rep.spans, rep.skipped), (1, 1));
+    let spans = read_parquet(&out).unwrap();
+    assert_eq!(spans[0].trace_id, "4290b5877a9930de79bb428365398ecc");
+    assert_eq!((spans[0].kind, spans[0].status, spans[0].duration_ns), ("Server", "Error", 500));
+    std::fs::write(&f, format!("{ok}\n{{\"resourceSpans\": [\n")).unwrap();
+    let err = import(Format::OtlpJson, &[f], &dir.path().join("bad.parquet")).unwrap_err().to_string();
+    assert!(err.contains("otlp.jsonl") && err.contains("line 2"), "{err}");
+    assert!(!dir.path().join("bad.parquet").exists(), "nothing half-written");
+}
