@@ -33,6 +33,8 @@ pub enum Command {
     Graph(cmd::graph::Args),
     /// What-if for a team's rotation: verdicts and the best two-way split.
     Plan(cmd::plan::Args),
+    /// Ad-hoc SQL over the window's spans, edges, services, catalog and incidents.
+    Sql(cmd::sql::Args),
 }
 
 /// Parses arguments, runs the verb, and returns the process exit code.
@@ -53,6 +55,7 @@ pub fn main() -> ExitCode {
         Command::Import(a) => cmd::import::run(a),
         Command::Graph(a) => cmd::graph::run(a),
         Command::Plan(a) => cmd::plan::run(a),
+        Command::Sql(a) => cmd::sql::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -222,3 +222,17 @@ fn graph_and_plan_print_to_stdout() {
     assert!(text.contains("rotation of 9 (what-if)") && text.contains("underloaded"), "{text}");
     assert_eq!(ownermap(&["plan", "--config", &cfg, "--team", "nobody"]).status.code(), Some(2));
 }
+
+#[test]
+fn sql_queries_the_window_and_bad_sql_exits_2() {
+    let dir = tmp();
+    good_spans(dir.path());
+    let cfg = write_config(dir.path(), "");
+    let o = ownermap(&["sql", "--config", &cfg, "SELECT caller, callee, calls FROM edges"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("| a      | b      | 1     |"), "{out}");
+    let o = ownermap(&["sql", "--config", &cfg, "SELECT COUNT(*) AS n FROM spans WHERE service = 'b'"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("| 1 |"));
+    assert_eq!(ownermap(&["sql", "--config", &cfg, "SELEC 1"]).status.code(), Some(2));
+}

@@ -6,6 +6,7 @@ pub mod import;
 pub mod lint;
 pub mod plan;
 pub mod run;
+pub mod sql;
 
 use crate::error::{Error, Result};
 

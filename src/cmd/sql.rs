@@ -1,0 +1,108 @@
+//! `ownermap sql "SELECT ..."`: ad-hoc SQL over the window's data, on the
+//! same session the pipeline uses. Tables: `spans` (the window's spans,
+//! normalised: see `queries/window_spans.sql`), `entry_spans`,
+//! `cross_calls`, `edges` (weekly), `services`, `catalog` (service, team,
+//! description, tier, last_reviewed, depends_on), `incidents`, and the
+//! pipeline's own intermediate tables (`edge_day`, `service_day`, …).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::catalog::MemTable;
+use datafusion::prelude::SessionContext;
+
+use crate::analysis::{edges, latency, window};
+use crate::config::{Config, Overrides};
+use crate::error::{Error, Result};
+use crate::input::spans;
+use crate::model::Org;
+use crate::pipeline::{Summary, read_org, register_owners};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  ownermap sql --config ownermap.toml \"SELECT caller, callee, calls FROM edges ORDER BY calls DESC LIMIT 10\"")]
+pub struct Args {
+    #[command(flatten)]
+    pub config: crate::cli::ConfigArg,
+    /// The query.
+    pub query: String,
+    #[arg(long)]
+    pub end: Option<String>,
+    #[arg(long)]
+    pub days: Option<u32>,
+}
+
+fn register(ctx: &SessionContext, name: &str, cols: Vec<(&str, ArrayRef)>) -> Result<()> {
+    let schema = Arc::new(Schema::new(cols.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>()));
+    let batch = RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect())?;
+    ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
+    Ok(())
+}
+
+fn register_org(ctx: &SessionContext, org: &Org) -> Result<()> {
+    let e = &org.catalog.entries;
+    let s = |f: &dyn Fn(&crate::input::catalog::CatalogEntry) -> Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from(e.iter().map(f).collect::<Vec<_>>()))
+    };
+    register(
+        ctx,
+        "catalog",
+        vec![
+            ("service", s(&|x| Some(x.name.clone()))),
+            ("team", s(&|x| x.team.clone())),
+            ("description", s(&|x| x.description.clone())),
+            ("tier", Arc::new(Int64Array::from(e.iter().map(|x| x.tier).collect::<Vec<_>>()))),
+            ("last_reviewed", s(&|x| x.last_reviewed.map(|d| d.to_string()))),
+            ("depends_on", s(&|x| Some(x.depends_on.join(";")))),
+        ],
+    )?;
+    let i = &org.incidents;
+    let ts = |f: &dyn Fn(&crate::input::incidents::Incident) -> Option<i64>| -> ArrayRef {
+        Arc::new(TimestampNanosecondArray::from(i.iter().map(f).collect::<Vec<_>>()).with_timezone("UTC"))
+    };
+    register(
+        ctx,
+        "incidents",
+        vec![
+            ("id", Arc::new(StringArray::from(i.iter().map(|x| x.id.clone()).collect::<Vec<_>>()))),
+            ("title", Arc::new(StringArray::from(i.iter().map(|x| x.title.clone()).collect::<Vec<_>>()))),
+            ("service", Arc::new(StringArray::from(i.iter().map(|x| x.service.clone()).collect::<Vec<_>>()))),
+            ("team", Arc::new(StringArray::from(i.iter().map(|x| org.incident_team(x)).collect::<Vec<_>>()))),
+            ("page", Arc::new(BooleanArray::from(i.iter().map(|x| x.page).collect::<Vec<_>>()))),
+            ("created_at", ts(&|x| x.created_at.timestamp_nanos_opt())),
+            ("acknowledged_at", ts(&|x| x.acknowledged_at.and_then(|t| t.timestamp_nanos_opt()))),
+            ("resolved_at", ts(&|x| x.resolved_at.and_then(|t| t.timestamp_nanos_opt()))),
+            ("responders", Arc::new(Int64Array::from(i.iter().map(|x| x.responders as i64).collect::<Vec<_>>()))),
+            ("trace_id", Arc::new(StringArray::from(i.iter().map(|x| x.trace_id.clone()).collect::<Vec<_>>()))),
+        ],
+    )?;
+    let _ = (DataType::Utf8, TimeUnit::Nanosecond);
+    Ok(())
+}
+
+pub fn run(a: Args) -> Result<u8> {
+    let cfg = Config::load(&a.config.config, &Overrides { end: a.end, days: a.days, ..Default::default() })?;
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        let ctx = crate::engine::session(&cfg.engine, Some(&cfg.state_dir.join("spill")))?;
+        let mut summary = Summary::default();
+        let org = read_org(&cfg, &mut summary)?;
+        register_owners(&ctx, &org.catalog)?;
+        register_org(&ctx, &org)?;
+        spans::register(&ctx, &cfg.spans, &cfg.window).await?;
+        window::build(&ctx, &cfg.window).await?;
+        edges::daily(&ctx).await?;
+        latency::daily(&ctx).await?;
+        let e = edges::weekly(&ctx).await?;
+        let [services, _, _] = latency::weekly(&ctx).await?;
+        for (name, t) in [("edges", e), ("services", services)] {
+            ctx.register_table(name, Arc::new(MemTable::try_new(t.schema.clone(), vec![t.batches])?))?;
+        }
+        ctx.register_table("spans", ctx.table("window_spans").await?.into_view())?;
+        let df = ctx.sql(&a.query).await.map_err(|e| Error::Config(format!("query: {e}")))?;
+        let batches = df.collect().await?;
+        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)?.to_string();
+        super::print_stdout(&(text + "\n"));
+        Ok(0)
+    })
+}
