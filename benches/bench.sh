@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Benchmark of `ownermap run` on generated data (not a test; CI does not run it).
+# Generates each dataset once under target/bench-data/, runs the release
+# binary, and prints wall time, spans/s, peak RSS (from the OS, via
+# /usr/bin/time) and the per-stage times from summary.json; results are
+# saved to target/bench-data/results.json.
+#
+# Usage: benches/bench.sh [SPANS_PER_DAY ...]     (default: 1000000 10000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ownermap-target}"
+cargo build --release --quiet
+BIN="$CARGO_TARGET_DIR/release/ownermap"
+DATA=target/bench-data
+mkdir -p "$DATA"
+[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(1000000 10000000)
+results="["
+for n in "${sizes[@]}"; do
+  dir="$DATA/d$n"
+  if [ ! -f "$dir/ownermap.toml" ]; then
+    echo "generating $n spans into $dir"
+    OWNERMAP_LOG=warn "$BIN" generate --out "$dir" --services 40 --days 1 --spans-per-day "$n" --end 2026-11-22 --seed 7
+  fi
+  out="$DATA/out-$n"
+  OWNERMAP_LOG=warn /usr/bin/time -f "%e %M" -o "$DATA/time-$n" "$BIN" run --config "$dir/ownermap.toml" --out "$out"
+  read -r wall rss_kb < "$DATA/time-$n"
+  spans=$(python3 -c "import json;print(json.load(open('$out/summary.json'))['spans_in_window'])")
+  stages=$(python3 -c "import json;print(json.dumps({s['stage']: round(s['seconds'],2) for s in json.load(open('$out/summary.json'))['stages']}))")
+  rate=$(python3 -c "print(int($spans/max($wall,1e-9)))")
+  printf '%12s spans  %8.2f s  %12s spans/s  peak RSS %6.2f GB  stages %s\n' "$spans" "$wall" "$rate" "$(python3 -c "print($rss_kb/1048576)")" "$stages"
+  results+="{\"spans\": $spans, \"wall_s\": $wall, \"spans_per_s\": $rate, \"peak_rss_kb\": $rss_kb, \"stages\": $stages},"
+done
+echo "${results%,}]" > "$DATA/results.json"
+echo "saved $DATA/results.json"
