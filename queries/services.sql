@@ -16,12 +16,7 @@ SELECT s.service,
        CAST(COALESCE(m.root_requests, 0) AS BIGINT) AS root_requests,
        CAST(COALESCE(m.errors, 0) AS BIGINT) AS errors,
        CASE WHEN m.requests > 0 THEN CAST(m.errors AS DOUBLE) / m.requests END AS error_rate,
-       om_quantile(m.sk, 0.5) AS p50_ms,
-       om_quantile(m.sk, 0.9) AS p90_ms,
-       om_quantile(m.sk, 0.95) AS p95_ms,
-       om_quantile(m.sk, 0.99) AS p99_ms,
-       om_quantile(m.sk, 0.999) AS p999_ms,
-       m.max_ns / 1e6 AS max_ms
+       {{latency_columns}}
 FROM seen s
 LEFT JOIN merged m ON m.service = s.service
 LEFT JOIN owners o ON o.service = s.service

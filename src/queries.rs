@@ -27,6 +27,7 @@ queries! {
     OPERATIONS => "operations.sql",
     EDGES => "edges.sql",
     SERVICE_DAILY => "service_daily.sql",
+    LATENCY_COLUMNS => "latency_columns.sql",
     ERROR_SPANS => "error_spans.sql",
     SLO_DAY => "slo_day.sql",
     SLO_REQUESTS => "slo_requests.sql",

@@ -21,9 +21,12 @@ pub async fn daily(ctx: &SessionContext) -> Result<()> {
 
 /// The weekly latency tables: `services`, `operations`, `service_daily`.
 pub async fn weekly(ctx: &SessionContext) -> Result<[Table; 3]> {
+    // The latency column list is one file, without its comment lines.
+    let cols: String = queries::LATENCY_COLUMNS.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
+    let p = [("latency_columns", cols)];
     Ok([
-        engine::query(ctx, queries::SERVICES).await?,
-        engine::query(ctx, queries::OPERATIONS).await?,
+        engine::query(ctx, &engine::render(queries::SERVICES, &p)).await?,
+        engine::query(ctx, &engine::render(queries::OPERATIONS, &p)).await?,
         engine::query(ctx, queries::SERVICE_DAILY).await?,
     ])
 }

@@ -23,13 +23,19 @@ use datafusion::prelude::SessionContext;
 
 use crate::sketch::Sketch;
 
+/// Accumulates durations (`om_sketch`) or sketches (`om_sketch_merge`);
+/// partial states are always sketches.
 #[derive(Debug, Default)]
 struct SketchAcc {
     sketch: Sketch,
+    input_is_sketch: bool,
 }
 
 impl Accumulator for SketchAcc {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        if self.input_is_sketch {
+            return merge_binary_into(&mut self.sketch, &values[0]);
+        }
         let arr: &Int64Array = values[0].as_primitive::<Int64Type>();
         for v in arr.iter().flatten() {
             self.sketch.add(v);
@@ -40,20 +46,14 @@ impl Accumulator for SketchAcc {
         Ok(ScalarValue::Binary(Some(self.sketch.to_bytes())))
     }
     fn size(&self) -> usize {
-        std::mem::size_of::<Self>() + self.sketch_len() * 32
+        // A fair proxy for the buckets held without walking them.
+        std::mem::size_of::<Self>() + (self.sketch.count().min(4096) as usize) * 32
     }
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
         Ok(vec![self.evaluate()?])
     }
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         merge_binary_into(&mut self.sketch, &states[0])
-    }
-}
-
-impl SketchAcc {
-    fn sketch_len(&self) -> usize {
-        // size() is called often; the byte length is a fair proxy for buckets.
-        (self.sketch.count().min(4096)) as usize
     }
 }
 
@@ -66,29 +66,6 @@ fn merge_binary_into(sketch: &mut Sketch, arr: &ArrayRef) -> Result<()> {
         }
     }
     Ok(())
-}
-
-#[derive(Debug, Default)]
-struct MergeAcc {
-    sketch: Sketch,
-}
-
-impl Accumulator for MergeAcc {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        merge_binary_into(&mut self.sketch, &values[0])
-    }
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Binary(Some(self.sketch.to_bytes())))
-    }
-    fn size(&self) -> usize {
-        std::mem::size_of::<Self>() + (self.sketch.count().min(4096) as usize) * 32
-    }
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![self.evaluate()?])
-    }
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        merge_binary_into(&mut self.sketch, &states[0])
-    }
 }
 
 fn quantile_fn(args: &[ColumnarValue]) -> Result<ColumnarValue> {
@@ -187,7 +164,7 @@ pub fn register(ctx: &SessionContext) {
         vec![DataType::Binary],
         Arc::new(DataType::Binary),
         Volatility::Immutable,
-        Arc::new(|_| Ok(Box::new(MergeAcc::default()))),
+        Arc::new(|_| Ok(Box::new(SketchAcc { input_is_sketch: true, ..Default::default() }))),
         Arc::new(vec![DataType::Binary]),
     ));
     ctx.register_udf(create_udf(
