@@ -11,6 +11,7 @@ macro_rules! queries {
 
 queries! {
     EMPTY_SPANS => "empty_spans.sql",
+    TEMPO_SPANS => "tempo_spans.sql",
     SPANS_READ => "spans_read.sql",
     WINDOW_TRACES => "window_traces.sql",
     WINDOW_SPANS => "window_spans.sql",

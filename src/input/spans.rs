@@ -404,9 +404,6 @@ pub struct Registered {
 /// Registers `spans_all` over the window's span files.
 pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) -> Result<Registered> {
     let mut files = discover(&cfg.path, cfg.format, window)?;
-    if cfg.format == SpanFormat::Tempo {
-        return Err(Error::Config("spans.format = \"tempo\" is not supported by this build yet".into()));
-    }
     // Group files by their normalising SELECT: files with the same shape are
     // read by one listing scan.
     let mut groups: Vec<(Vec<(String, &'static str)>, Vec<String>)> = Vec::new();
@@ -422,8 +419,13 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
             }
         };
         files.bytes += std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
-        let resolved = resolve_columns(&schema, cfg, &fname)?;
-        let select = select_list(&resolved, cfg, &fname)?;
+        let select = if cfg.format == SpanFormat::Tempo {
+            check_tempo(&schema, &fname)?;
+            vec![]
+        } else {
+            let resolved = resolve_columns(&schema, cfg, &fname)?;
+            select_list(&resolved, cfg, &fname)?
+        };
         match groups.iter_mut().find(|(s, _)| *s == select) {
             Some((_, v)) => v.push(fname),
             None => groups.push((select, vec![fname])),
@@ -442,6 +444,11 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
             _ => ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?,
         };
         ctx.register_table(name.as_str(), df.into_view())?;
+        if cfg.format == SpanFormat::Tempo {
+            let q = crate::engine::render(crate::queries::TEMPO_SPANS, &[("source", name.clone())]);
+            parts.push(format!("SELECT * FROM ({q})"));
+            continue;
+        }
         let cols = select.iter().map(|(e, a)| format!("{e} AS {a}")).collect::<Vec<_>>().join(",\n  ");
         parts.push(format!("SELECT\n  {cols}\nFROM {name}"));
     }
@@ -461,6 +468,16 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
     );
     ctx.sql(&sql).await?.collect().await?;
     Ok(Registered { files })
+}
+
+/// A Tempo block has the nested trace → rs → ss → Spans layout.
+fn check_tempo(schema: &Schema, file: &str) -> Result<()> {
+    for c in ["TraceID", "rs"] {
+        if schema.field_with_name(c).is_err() {
+            return Err(Error::Schema { path: file.into(), msg: format!("not a Tempo vParquet block: no column {c}") });
+        }
+    }
+    Ok(())
 }
 
 fn read_schema(path: &Path, format: SpanFormat) -> std::result::Result<Schema, String> {
