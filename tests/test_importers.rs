@@ -266,3 +266,38 @@ fn tempo_vparquet5_block_has_the_same_shape() {
     let want: Vec<(String, String)> = TEMPO_V4_EDGES.iter().map(|(a, b, ..)| (a.to_string(), b.to_string())).collect();
     assert_eq!(got, want, "the same services call each other");
 }
+
+#[test]
+fn zipkin_spilled_to_buckets_gives_the_same_spans_as_in_memory() {
+    for name in ["yelp.json", "messaging-kafka.json", "smartthings-mobile-web-install.json"] {
+        let sorted = |mut v: Vec<CanonSpan>| {
+            v.sort_by(|a, b| (&a.trace_id, &a.span_id, &a.service, a.start_ns).cmp(&(&b.trace_id, &b.span_id, &b.service, b.start_ns)));
+            v
+        };
+        let mut mem: Vec<CanonSpan> = vec![];
+        ownermap::import::zipkin::read_file_with_limit(&fixture(name), &mut Sink::new(&mut mem), usize::MAX).unwrap();
+        let mut spilled: Vec<CanonSpan> = vec![];
+        ownermap::import::zipkin::read_file_with_limit(&fixture(name), &mut Sink::new(&mut spilled), 3).unwrap();
+        assert_eq!(sorted(spilled), sorted(mem), "{name}");
+    }
+}
+
+#[test]
+fn jaeger_streams_data_lists_bare_traces_and_single_objects() {
+    let dir = tmp();
+    let trace = std::fs::read_to_string(fixture("jaeger_uimodel_fixture_ui_01.json")).unwrap();
+    let count = |text: String| {
+        let f = dir.path().join("j.json");
+        std::fs::write(&f, text).unwrap();
+        let mut v: Vec<CanonSpan> = vec![];
+        ownermap::import::jaeger::read_file(&f, &mut Sink::new(&mut v)).unwrap();
+        v.len()
+    };
+    assert_eq!(count(trace.clone()), 5);
+    assert_eq!(count(format!("{{\"data\": [{trace}, {trace}], \"total\": 2}}")), 10);
+    assert_eq!(count(format!("{{\"data\": {trace}}}")), 5);
+    std::fs::write(dir.path().join("bad.json"), "{\"data\": [{\"spans\": [ }").unwrap();
+    let mut v: Vec<CanonSpan> = vec![];
+    let err = ownermap::import::jaeger::read_file(&dir.path().join("bad.json"), &mut Sink::new(&mut v)).unwrap_err().to_string();
+    assert!(err.contains("bad.json") && err.contains("line 1"), "{err}");
+}

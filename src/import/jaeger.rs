@@ -45,12 +45,38 @@ fn parent(span: &Value, trace_id: &str) -> String {
     span.get("parentSpanID").map(|p| hex_id(&text(p), 16)).unwrap_or_default()
 }
 
+/// Reads a whole parsed document.
 pub fn read(doc: &Value, file: &str, sink: &mut Sink) -> Result<()> {
     let ts = traces(doc);
     if ts.is_empty() {
         return Err(Error::Input { path: file.into(), msg: "no Jaeger trace found (expected `data` or `spans`)".into() });
     }
     for t in ts {
+        read_trace(t, sink)?;
+    }
+    Ok(())
+}
+
+/// Reads a file trace by trace (`{"data": [...]}` and lists stream).
+pub fn read_file(path: &std::path::Path, sink: &mut Sink) -> Result<()> {
+    let mut n = 0usize;
+    let rest = super::stream::each_item(path, &mut |t| {
+        n += 1;
+        read_trace(&t, sink)
+    })?;
+    if let Some(obj) = rest.filter(|o| o.get("spans").is_some()) {
+        n += 1;
+        read_trace(&obj, sink)?;
+    }
+    if n == 0 {
+        return Err(Error::Input { path: path.display().to_string(), msg: "no Jaeger trace found (expected `data` or `spans`)".into() });
+    }
+    Ok(())
+}
+
+/// Reads one trace object (`spans` + `processes`).
+pub fn read_trace(t: &Value, sink: &mut Sink) -> Result<()> {
+    {
         let processes = t.get("processes").and_then(Value::as_object);
         for sp in t.get("spans").and_then(Value::as_array).into_iter().flatten() {
             let trace_id = hex_id(&sp.get("traceID").or_else(|| t.get("traceID")).map(text).unwrap_or_default(), 32);

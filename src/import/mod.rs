@@ -6,6 +6,7 @@
 
 pub mod jaeger;
 pub mod otlp;
+pub mod stream;
 pub mod zipkin;
 
 use std::path::{Path, PathBuf};
@@ -73,8 +74,8 @@ impl<'a> Sink<'a> {
 pub fn read_into(format: Format, f: &Path, sink: &mut Sink) -> Result<()> {
     match format {
         Format::OtlpJson => otlp::read_file(f, sink),
-        Format::JaegerJson => jaeger::read(&parse_file(f)?, &file_name(f), sink),
-        Format::ZipkinJson => zipkin::read(&parse_file(f)?, &file_name(f), sink),
+        Format::JaegerJson => jaeger::read_file(f, sink),
+        Format::ZipkinJson => zipkin::read_file(f, sink),
     }
 }
 

@@ -181,8 +181,120 @@ fn flatten(doc: &Value, file: &str) -> Result<Vec<ZSpan>> {
     Ok(out)
 }
 
+/// Reads a whole parsed document.
 pub fn read(doc: &Value, file: &str, sink: &mut Sink) -> Result<()> {
-    let (spans, no_timestamp) = merge_fragments(flatten(doc, file)?);
+    process(flatten(doc, file)?, sink)
+}
+
+/// Spans of a flat list held in memory before they are spilled to buckets.
+const IN_MEMORY_SPANS: usize = 1_000_000;
+const BUCKETS: u64 = 64;
+
+/// Reads a file element by element. A list of traces is processed trace by
+/// trace; a flat list of spans is held in memory up to a million spans and
+/// beyond that spilled to bucket files by trace id (each bucket then holds
+/// whole traces), so files larger than memory convert.
+pub fn read_file(path: &std::path::Path, sink: &mut Sink) -> Result<()> {
+    read_file_with_limit(path, sink, IN_MEMORY_SPANS)
+}
+
+/// [`read_file`] with the in-memory span limit as a parameter (tests).
+pub fn read_file_with_limit(path: &std::path::Path, sink: &mut Sink, in_memory: usize) -> Result<()> {
+    use std::io::{BufRead, Write};
+    let mut buffered: Vec<ZSpan> = vec![];
+    let mut spill: Option<(std::path::PathBuf, Vec<std::io::BufWriter<std::fs::File>>)> = None;
+    let bucket = |z: &ZSpan| z.trace_id.bytes().fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(b as u64)) % BUCKETS;
+    let write_spill = |z: &ZSpan, raw: &Value, files: &mut Vec<std::io::BufWriter<std::fs::File>>| -> Result<()> {
+        let f = &mut files[bucket(z) as usize];
+        writeln!(f, "{raw}").map_err(|e| Error::Other(format!("spill: {e}")))
+    };
+    let rest = super::stream::each_item(path, &mut |item| {
+        match &item {
+            Value::Array(trace) => process(trace.iter().map(parse_span).collect(), sink),
+            Value::Object(_) => {
+                let z = parse_span(&item);
+                if let Some((_, files)) = spill.as_mut() {
+                    return write_spill(&z, &item, files);
+                }
+                buffered.push(z);
+                if buffered.len() >= in_memory {
+                    let dir = std::env::temp_dir().join(format!("ownermap-zipkin-{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], ""));
+                    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                    let mut files = (0..BUCKETS)
+                        .map(|b| std::fs::File::create(dir.join(format!("{b}.jsonl"))).map(std::io::BufWriter::new))
+                        .collect::<std::io::Result<Vec<_>>>()
+                        .map_err(|e| Error::io(&dir, e))?;
+                    for z in buffered.drain(..) {
+                        let raw = to_value(&z);
+                        write_spill(&z, &raw, &mut files)?;
+                    }
+                    spill = Some((dir, files));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    })?;
+    if rest.is_some() {
+        return Err(Error::Input { path: path.display().to_string(), msg: "expected a JSON list of Zipkin spans or traces".into() });
+    }
+    match spill {
+        None => process(buffered, sink),
+        Some((dir, files)) => {
+            drop(files);
+            for b in 0..BUCKETS {
+                let p = dir.join(format!("{b}.jsonl"));
+                let f = std::io::BufReader::new(std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?);
+                let mut spans = vec![];
+                for line in f.lines() {
+                    let line = line.map_err(|e| Error::io(&p, e))?;
+                    let v: Value = serde_json::from_str(&line).map_err(|e| Error::Other(format!("spill {}: {e}", p.display())))?;
+                    spans.push(parse_span(&v));
+                }
+                process(spans, sink)?;
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+            Ok(())
+        }
+    }
+}
+
+/// A parsed span back as Zipkin JSON (for spilling).
+fn to_value(z: &ZSpan) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("traceId".into(), Value::String(z.trace_id.clone()));
+    m.insert("id".into(), Value::String(z.id.clone()));
+    if !z.parent_id.is_empty() {
+        m.insert("parentId".into(), Value::String(z.parent_id.clone()));
+    }
+    if let Some(k) = &z.kind {
+        m.insert("kind".into(), Value::String(k.clone()));
+    }
+    m.insert("name".into(), Value::String(z.name.clone()));
+    if let Some(t) = z.timestamp {
+        m.insert("timestamp".into(), t.into());
+    }
+    if let Some(d) = z.duration {
+        m.insert("duration".into(), d.into());
+    }
+    for (k, v) in [("localEndpoint", &z.local), ("remoteEndpoint", &z.remote)] {
+        if let Some(s) = v {
+            m.insert(k.into(), serde_json::json!({ "serviceName": s }));
+        }
+    }
+    m.insert("tags".into(), serde_json::to_value(&z.tags).unwrap_or_default());
+    if z.shared {
+        m.insert("shared".into(), Value::Bool(true));
+    }
+    if let Some(a) = &z.annotations {
+        m.insert("annotations".into(), a.clone());
+    }
+    Value::Object(m)
+}
+
+/// Fragments merged, shared ids split, spans written.
+fn process(spans: Vec<ZSpan>, sink: &mut Sink) -> Result<()> {
+    let (spans, no_timestamp) = merge_fragments(spans);
     sink.skipped += no_timestamp;
     for z in split_shared(spans) {
         let kind = z.kind.as_deref().map(kind_name).filter(|k| *k != KINDS[0]).unwrap_or(KINDS[1]);
