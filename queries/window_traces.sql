@@ -2,9 +2,5 @@
 -- earliest span among the spans read; its day is that span's UTC date
 -- (days since the epoch).
 SELECT trace_id, CAST(trace_start / 86400000000000 AS INT) AS day
-FROM (
-  SELECT trace_id, MIN(start_ns) AS trace_start
-  FROM spans_read
-  GROUP BY trace_id
-)
+FROM trace_stats
 WHERE trace_start >= {{start_ns}} AND trace_start < {{end_ns}}

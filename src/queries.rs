@@ -15,7 +15,7 @@ queries! {
     SPANS_READ => "spans_read.sql",
     WINDOW_TRACES => "window_traces.sql",
     WINDOW_SPANS => "window_spans.sql",
-    DUPLICATE_SPAN_IDS => "duplicate_span_ids.sql",
+    TRACE_STATS => "trace_stats.sql",
     CROSS_CALLS => "cross_calls.sql",
     ENTRY_SPANS => "entry_spans.sql",
     VIRTUAL_CALLS => "virtual_calls.sql",
@@ -32,6 +32,9 @@ queries! {
     ERROR_SPANS => "error_spans.sql",
     SLO_DAY => "slo_day.sql",
     SLO_REQUESTS => "slo_requests.sql",
+    SLO_ANCHOR_START => "slo_anchor_start.sql",
+    SLO_ANCHOR_ROUND => "slo_anchor_round.sql",
+    SLO_ANCHOR_NEXT => "slo_anchor_next.sql",
     SLO_FANOUT => "slo_fanout.sql",
     SLO_EDGE_SKETCHES => "slo_edge_sketches.sql",
 }

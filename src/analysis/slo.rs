@@ -10,9 +10,10 @@
 //! keeps its strictest (smallest T; then larger q, smaller depth,
 //! `driven_by`, chain text).
 //!
-//! The heavy part runs in SQL (`queries/slo_requests.sql`, `slo_fanout.sql`):
-//! each call is tied to its request by following parent links up to five
-//! levels; the observed quantile comes from the edge's latency sketch (the
+//! The heavy part runs in SQL (`queries/slo_anchor_*.sql`,
+//! `slo_requests.sql`, `slo_fanout.sql`): each call is tied to its request
+//! by following parent links round by round (only the calls not yet tied go
+//! on); the observed quantile comes from the edge's latency sketch (the
 //! SPEC §2.3 accuracy contract). Only the per-edge figures reach Rust.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -145,6 +146,7 @@ async fn edge_stats(ctx: &SessionContext, services: &BTreeSet<String>) -> Result
     let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from_iter_values(services.iter()))])?;
     ctx.deregister_table("slo_services")?;
     ctx.register_table("slo_services", Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
+    anchor_calls(ctx).await?;
     engine::materialize(ctx, "slo_requests", queries::SLO_REQUESTS).await?;
     let t = engine::query(ctx, queries::SLO_FANOUT).await?;
     let (a, b, op) = (read::strs(&t, "caller"), read::strs(&t, "callee"), read::strs(&t, "operation"));
@@ -163,6 +165,45 @@ async fn edge_stats(ctx: &SessionContext, services: &BTreeSet<String>) -> Result
         }
     }
     Ok(stats)
+}
+
+/// Ties each call to its request: round k tests the k-th ancestor of the
+/// calling span; only the calls not yet tied go on, so after the first
+/// round (where most calls sit directly under their request) the rounds are
+/// small. Registers `slo_anchored(trace_id, caller, callee, latency_ns,
+/// request_id)`.
+async fn anchor_calls(ctx: &SessionContext) -> Result<()> {
+    let mut pending = engine::materialize(ctx, "slo_pending", queries::SLO_ANCHOR_START).await?;
+    let mut hits = vec![];
+    let mut schema = None;
+    let mut rounds = 0;
+    while pending > 0 && rounds < 64 {
+        engine::materialize(ctx, "slo_round", queries::SLO_ANCHOR_ROUND).await?;
+        let t = engine::query(
+            ctx,
+            "SELECT trace_id, caller, callee, latency_ns, cur AS request_id FROM slo_round WHERE hit",
+        )
+        .await?;
+        schema.get_or_insert(t.schema.clone());
+        hits.extend(t.batches);
+        pending = engine::materialize(ctx, "slo_pending", queries::SLO_ANCHOR_NEXT).await?;
+        rounds += 1;
+    }
+    let schema = match (schema, hits.first()) {
+        (_, Some(b)) => b.schema(),
+        (Some(s), None) => s,
+        (None, None) => {
+            // No calls at all: an empty table of the right shape.
+            let t = engine::query(ctx, "SELECT trace_id, caller, callee, latency_ns, cur AS request_id FROM slo_pending").await?;
+            t.schema
+        }
+    };
+    ctx.deregister_table("slo_anchored")?;
+    ctx.register_table("slo_anchored", Arc::new(MemTable::try_new(schema, vec![hits])?))?;
+    for t in ["slo_pending", "slo_round"] {
+        ctx.deregister_table(t)?;
+    }
+    Ok(())
 }
 
 /// Propagates declared latency SLOs down sync edges; strictest per service.

@@ -28,16 +28,20 @@ pub fn params(w: &Window) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Registers `spans_read`, materialises `window_traces` and `window_spans`.
+/// Registers the `spans_read` view, materialises the per-trace statistics,
+/// `window_traces` and `window_spans`. The spans are read twice (once for
+/// the per-trace statistics, once for the window's spans) so that only the
+/// window's spans are ever held in memory.
 pub async fn build(ctx: &SessionContext, w: &Window) -> Result<WindowCounts> {
     let p = params(w);
-    engine::materialize(ctx, "spans_read", &render(queries::SPANS_READ, &p)).await?;
-    let spans_read = engine::scalar_i64(ctx, "SELECT COUNT(*) FROM spans_read").await?;
-    let duplicate_span_ids = engine::scalar_i64(ctx, queries::DUPLICATE_SPAN_IDS).await?;
+    engine::view(ctx, "spans_read", &render(queries::SPANS_READ, &p)).await?;
+    engine::materialize(ctx, "trace_stats", queries::TRACE_STATS).await?;
+    let spans_read = engine::scalar_i64(ctx, "SELECT CAST(COALESCE(SUM(spans), 0) AS BIGINT) FROM trace_stats").await?;
+    let duplicate_span_ids =
+        engine::scalar_i64(ctx, "SELECT CAST(COALESCE(SUM(duplicate_rows), 0) AS BIGINT) FROM trace_stats").await?;
     let traces = engine::materialize(ctx, "window_traces", &render(queries::WINDOW_TRACES, &p)).await?;
+    ctx.deregister_table("trace_stats")?;
     let spans_in_window = engine::materialize(ctx, "window_spans", queries::WINDOW_SPANS).await?;
-    // The raw read is no longer needed; free it before the joins.
-    ctx.deregister_table("spans_read")?;
     Ok(WindowCounts {
         spans_read,
         spans_in_window: spans_in_window as i64,
