@@ -38,7 +38,9 @@ SELECT om_bin_id(arrow_cast(s.trace_id, 'Binary')) AS trace_id,
        CAST(s.name AS VARCHAR) AS name,
        CAST(CASE WHEN s.kind BETWEEN 0 AND 5 THEN s.kind ELSE 0 END AS TINYINT) AS kind,
        COALESCE(s.status = 2, false) AS is_error,
-       COALESCE(n.peer_service, n.db_system_name, n.db_system, n.messaging_system, n.rpc_service, n.server_address, n.net_peer_name) AS vnode,
+       CASE WHEN s.kind IN (3, 4) THEN
+         COALESCE(n.peer_service, n.db_system_name, n.db_system, n.messaging_system, n.rpc_service, n.server_address, n.net_peer_name)
+       END AS vnode,
        CASE WHEN COALESCE(n.db_system_name, n.db_system) IS NOT NULL THEN 'database'
             WHEN n.messaging_system IS NOT NULL THEN 'messaging' ELSE 'external' END AS vtype,
        CAST(NULL AS VARCHAR) AS env

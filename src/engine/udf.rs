@@ -118,6 +118,23 @@ fn hex_val(c: u8) -> u8 {
     }
 }
 
+/// Appends the canonical id of a textual id; the common case (hex of at
+/// most 64 bytes) decodes on the stack without allocating.
+fn append_str_id(out: &mut BinaryBuilder, s: Option<&str>) {
+    let Some(s) = s else { return out.append_null() };
+    let b = s.as_bytes();
+    if !b.is_empty() && b.len() <= 128 && b.len() % 2 == 0 && b.iter().all(|c| c.is_ascii_hexdigit()) {
+        let mut buf = [0u8; 64];
+        let n = b.len() / 2;
+        for i in 0..n {
+            buf[i] = (hex_val(b[2 * i]) << 4) | hex_val(b[2 * i + 1]);
+        }
+        if buf[..n].iter().all(|x| *x == 0) { out.append_null() } else { out.append_value(&buf[..n]) }
+    } else {
+        out.append_option(canonical_id_from_str(s));
+    }
+}
+
 fn id_fn(args: &[ColumnarValue]) -> Result<ColumnarValue> {
     let arrays = ColumnarValue::values_to_arrays(args)?;
     let a = &arrays[0];
@@ -125,17 +142,17 @@ fn id_fn(args: &[ColumnarValue]) -> Result<ColumnarValue> {
     match a.data_type() {
         DataType::Utf8View => {
             for v in a.as_string_view().iter() {
-                out.append_option(v.and_then(canonical_id_from_str));
+                append_str_id(&mut out, v);
             }
         }
         DataType::Utf8 => {
             for v in a.as_string::<i32>().iter() {
-                out.append_option(v.and_then(canonical_id_from_str));
+                append_str_id(&mut out, v);
             }
         }
         DataType::LargeUtf8 => {
             for v in a.as_string::<i64>().iter() {
-                out.append_option(v.and_then(canonical_id_from_str));
+                append_str_id(&mut out, v);
             }
         }
         DataType::Binary => {

@@ -319,7 +319,8 @@ fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result<Vec<(Strin
         Some((name, t)) => error_expr(&name, &t, file)?,
     };
     out.push((err, "is_error"));
-    attributes(&r.cols, &mut out);
+    let client_or_producer = format!("({}) IN (3, 4)", out.iter().find(|(_, a)| *a == "kind").map(|(e, _)| e.clone()).unwrap_or_default());
+    attributes(&r.cols, &client_or_producer, cfg.environment.is_some(), &mut out);
     Ok(out)
 }
 
@@ -356,7 +357,15 @@ fn error_expr(name: &str, t: &DataType, file: &str) -> Result<String> {
 }
 
 /// Virtual-node name and type, and the environment, from the attribute maps.
-fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, out: &mut Vec<(String, &'static str)>) {
+/// Map lookups are the costly part of the scan, so the callee attributes are
+/// looked up only for Client/Producer spans (`CASE` evaluates its branch on
+/// the matching rows only) and the environment only when a run filters on it.
+fn attributes(
+    cols: &BTreeMap<&'static str, (String, DataType)>,
+    client_or_producer: &str,
+    need_env: bool,
+    out: &mut Vec<(String, &'static str)>,
+) {
     let attr = |canon: &str, key: &str| -> String {
         match cols.get(canon).cloned() {
             Some((name, DataType::Map(_, _))) => {
@@ -375,24 +384,26 @@ fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, out: &mut Vec<(
         "net.peer.name",
     ];
     let vnode = vnode_keys.iter().map(|k| attr("SpanAttributes", k)).collect::<Vec<_>>().join(", ");
-    out.push((format!("COALESCE({vnode})"), "vnode"));
+    out.push((format!("CASE WHEN {client_or_producer} THEN COALESCE({vnode}) END"), "vnode"));
     out.push((
         format!(
-            "CASE WHEN COALESCE({}, {}) IS NOT NULL THEN 'database' WHEN {} IS NOT NULL THEN 'messaging' ELSE 'external' END",
+            "CASE WHEN NOT {client_or_producer} THEN 'external' WHEN COALESCE({}, {}) IS NOT NULL THEN 'database' WHEN {} IS NOT NULL THEN 'messaging' ELSE 'external' END",
             attr("SpanAttributes", "db.system.name"),
             attr("SpanAttributes", "db.system"),
             attr("SpanAttributes", "messaging.system")
         ),
         "vtype",
     ));
-    out.push((
+    let env = if need_env {
         format!(
             "COALESCE({}, {})",
             attr("ResourceAttributes", "deployment.environment.name"),
             attr("ResourceAttributes", "deployment.environment")
-        ),
-        "env",
-    ));
+        )
+    } else {
+        "CAST(NULL AS VARCHAR)".to_string()
+    };
+    out.push((env, "env"));
 }
 
 /// The files that were registered, and what was skipped.
@@ -463,7 +474,7 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
     };
     let sql = format!(
         "CREATE OR REPLACE VIEW spans_all AS SELECT trace_id, span_id, parent_id, start_ns, duration_ns, \
-         service, name, kind, is_error, CASE WHEN kind IN (3, 4) THEN vnode END AS vnode, vtype, env \
+         service, name, kind, is_error, vnode, vtype, env \
          FROM ({body}) {env_filter}"
     );
     ctx.sql(&sql).await?.collect().await?;
