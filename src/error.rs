@@ -26,7 +26,10 @@ pub enum Error {
     #[error("another ownermap run holds the lock {0}; try again when it has finished")]
     Locked(PathBuf),
     #[error("query engine: {0}")]
-    Engine(#[from] DataFusionError),
+    Engine(DataFusionError),
+    /// The memory pool refused an allocation.
+    #[error("the run needs more memory than engine.memory_limit allows ({0}); raise engine.memory_limit in the config")]
+    Memory(String),
     #[error("{0}")]
     Other(String),
 }
@@ -44,6 +47,15 @@ impl Error {
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
+    }
+}
+
+impl From<DataFusionError> for Error {
+    fn from(e: DataFusionError) -> Self {
+        match e.find_root() {
+            DataFusionError::ResourcesExhausted(msg) => Error::Memory(msg.clone()),
+            _ => Error::Engine(e),
+        }
     }
 }
 
