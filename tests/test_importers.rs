@@ -301,3 +301,101 @@ fn jaeger_streams_data_lists_bare_traces_and_single_objects() {
     let err = ownermap::import::jaeger::read_file(&dir.path().join("bad.json"), &mut Sink::new(&mut v)).unwrap_err().to_string();
     assert!(err.contains("bad.json") && err.contains("line 1"), "{err}");
 }
+
+/// ascend.json, read by hand: ids ecc0… (mobile-gateway client →
+/// content-service server, shared) and 52b1… (mobile-gateway client →
+/// auth-service server, shared). content-service's own client c21c… and its
+/// hystrix span name ecc0… as parent: they go under content-service's server
+/// half; auth-service's extend-token-life goes under auth-service's half.
+/// c21c… names no callee: one unresolved call.
+#[test]
+fn zipkin_ascend() {
+    let (r, _d) = import_and_run(Format::ZipkinJson, &fixture("ascend.json"), "2018-07-11");
+    assert_eq!(
+        edge_list(&r),
+        vec![e("mobile-gateway", "auth-service", "service", "sync", 1, 0), e("mobile-gateway", "content-service", "service", "sync", 1, 0)]
+    );
+    assert_eq!(r.summary.unresolved_calls, 1);
+    assert_eq!(service_names(&r), vec!["auth-service", "content-service", "mobile-gateway"]);
+    for s in ["auth-service", "content-service", "mobile-gateway"] {
+        assert_eq!(one(&r, "services", &[("service", s)])["requests"], "1", "{s}");
+    }
+}
+
+/// skew.json: servicea's server calls serviceb through the shared id 7428…;
+/// serviceb's async span names 7428… as parent and goes under serviceb's half.
+#[test]
+fn zipkin_skew() {
+    let (r, _d) = import_and_run(Format::ZipkinJson, &fixture("skew.json"), "2016-08-02");
+    assert_eq!(edge_list(&r), vec![e("servicea", "serviceb", "service", "sync", 1, 0)]);
+    assert_eq!(one(&r, "services", &[("service", "serviceb")])["requests"], "1");
+}
+
+/// messaging2.json: auth-service's shared server half has no client half,
+/// so it keeps its id and its parent (mobile-gateway's server): a direct
+/// server→server edge. transfer-service's spans hang under an absent parent;
+/// its PRODUCER has no consumer child (the notification-service consumer
+/// names another, absent parent) and names rabbitmq: an async external
+/// node. Four clients name no callee (mobile-gateway's post, two
+/// transfer-service clients, notification-service's post).
+#[test]
+fn zipkin_messaging2() {
+    let (r, _d) = import_and_run(Format::ZipkinJson, &fixture("messaging2.json"), "2018-10-29");
+    assert_eq!(
+        edge_list(&r),
+        vec![e("mobile-gateway", "auth-service", "service", "sync", 1, 0), e("transfer-service", "rabbitmq", "external", "async", 1, 0)]
+    );
+    assert_eq!(r.summary.unresolved_calls, 4);
+    let t = one(&r, "services", &[("service", "transfer-service")]);
+    assert_eq!((t["requests"].as_str(), t["root_requests"].as_str()), ("2", "0"), "two orphaned internal spans");
+    assert_eq!(one(&r, "services", &[("service", "notification-service")])["requests"], "1");
+}
+
+/// smartthings-oauth-authorization.json: 175 spans of 8 services (the
+/// distinct localEndpoint names, listed with Python).
+#[test]
+fn zipkin_smartthings_oauth() {
+    let (r, _d) = import_and_run(Format::ZipkinJson, &fixture("smartthings-oauth-authorization.json"), "2018-11-27");
+    assert_eq!(service_names(&r), vec!["account", "auth", "bouncer", "datamgmt", "dove", "paperboy", "pusher", "stlogin"]);
+    assert!(edge_list(&r).iter().all(|(a, ..)| a != "unknown"));
+}
+
+/// Nezha OnlineBoutique dump (MIT; read from ../shared/data, not copied:
+/// 4 MB). Expected pairs derived with Python's csv module as for
+/// TrainTicket (tests/test_real_data.rs).
+#[test]
+fn nezha_onlineboutique_csv() {
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nezha/onlineboutique_2022-08-22_04_20_trace.csv");
+    if !csv.exists() {
+        eprintln!("skipping: {} is absent", csv.display());
+        return;
+    }
+    let dir = tmp();
+    let text = format!(
+        "[spans]\npath = \"{}\"\nformat = \"csv\"\nduration_unit = \"us\"\nservice_from = {{ column = \"PodName\", regex = '^(.+)-[a-z0-9]+-[a-z0-9]+$' }}\nroot_parent = \"root\"\n[spans.columns]\nParentSpanId = \"ParentID\"\nSpanName = \"OperationName\"\nTimestamp = \"StartTimeUnixNano\"\n[window]\nend = \"2022-08-22\"\ndays = 1\n",
+        csv.display()
+    );
+    let raw: ownermap::config::RawConfig = toml::from_str(&text).unwrap();
+    let r = run(&ownermap::config::Config::from_raw(raw, dir.path(), &Default::default()).unwrap());
+    assert_eq!((r.summary.spans_in_window, r.summary.traces), (23_337, 533));
+    let want: Vec<_> = [
+        ("checkoutservice", "cartservice", 52),
+        ("checkoutservice", "emailservice", 26),
+        ("checkoutservice", "paymentservice", 26),
+        ("checkoutservice", "productcatalogservice", 65),
+        ("checkoutservice", "shippingservice", 52),
+        ("frontend", "adservice", 306),
+        ("frontend", "cartservice", 472),
+        ("frontend", "checkoutservice", 26),
+        ("frontend", "currencyservice", 1429),
+        ("frontend", "productcatalogservice", 2334),
+        ("frontend", "recommendationservice", 359),
+        ("frontend", "shippingservice", 106),
+        ("recommendationservice", "productcatalogservice", 359),
+    ]
+    .iter()
+    .map(|(a, b, n)| e(a, b, "service", "sync", *n, 0))
+    .collect();
+    assert_eq!(edge_list(&r), want);
+    assert_eq!(rows(table(&r, "services")).len(), 10);
+}
