@@ -71,8 +71,8 @@ impl Catalog {
     }
 }
 
+/// Extra keys are allowed (catalogs carry their own); the known ones are checked.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawSlo {
     name: String,
     objective: f64,
@@ -85,9 +85,9 @@ struct RawEntry {
     name: String,
     team: Option<String>,
     description: Option<String>,
-    tier: Option<i64>,
+    tier: Option<Value>,
     #[serde(default)]
-    links: BTreeMap<String, Option<String>>,
+    links: BTreeMap<String, Option<Value>>,
     last_reviewed: Option<Value>,
     #[serde(default)]
     depends_on: Vec<String>,
@@ -131,8 +131,17 @@ fn entry_from_raw(r: RawEntry) -> std::result::Result<CatalogEntry, String> {
         name: r.name.trim().to_string(),
         team: non_empty(r.team),
         description: non_empty(r.description),
-        tier: r.tier,
-        links: r.links.into_iter().filter_map(|(k, v)| non_empty(v).map(|v| (k, v))).collect(),
+        tier: match &r.tier {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(t)) => t.trim().trim_start_matches(['t', 'T']).trim_start_matches("ier").trim().parse().ok(),
+            Some(_) => None,
+        },
+        links: r
+            .links
+            .into_iter()
+            .filter_map(|(k, v)| non_empty(v.and_then(|v| v.as_str().map(str::to_string))).map(|v| (k, v)))
+            .collect(),
         last_reviewed,
         depends_on: r.depends_on,
         environments: r.environments,
@@ -306,5 +315,20 @@ mod tests {
         assert_eq!(e.slos[0].latency_ms, Some(500.0));
         assert!(c.problems.iter().any(|p| p.contains("entry 2")));
         assert!(c.problems.iter().any(|p| p.contains("duplicate service \"checkout\"")));
+    }
+}
+
+#[cfg(test)]
+mod lenient_tests {
+    use super::*;
+
+    #[test]
+    fn extra_keys_and_loose_types_do_not_drop_an_entry() {
+        let text = "- name: a\n  team: t\n  tier: \"2\"\n  owner_email: x@y\n  links: { runbook: https://r, chat: null }\n  slos:\n    - { name: s, objective: 0.99, description: fast }\n";
+        let mut c = Catalog::default();
+        read_str(text, "c.yaml", &mut c).unwrap();
+        assert_eq!(c.skipped, 0, "{:?}", c.problems);
+        assert_eq!(c.entries[0].tier, Some(2));
+        assert_eq!(c.entries[0].links.len(), 1);
     }
 }

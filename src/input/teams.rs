@@ -59,8 +59,8 @@ impl Teams {
     }
 }
 
+// Extra keys (a manager, a pager policy…) are allowed and ignored.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawRotation {
     #[serde(default)]
     members: Vec<String>,
@@ -69,7 +69,6 @@ struct RawRotation {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawTeam {
     name: String,
     timezone: Option<String>,
