@@ -102,6 +102,7 @@ pub struct RawEngine {
     pub url: Option<String>,
     pub memory_limit: Option<String>,
     pub target_partitions: Option<usize>,
+    pub trace_buckets: Option<usize>,
 }
 
 /// `[load]` thresholds (SPEC §2.6).
@@ -234,6 +235,9 @@ pub struct EngineConfig {
     pub url: String,
     pub memory_limit: Option<usize>,
     pub target_partitions: usize,
+    /// process traces in this many buckets of hash(TraceId) (default: from
+    /// the memory limit)
+    pub trace_buckets: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -390,6 +394,7 @@ impl Config {
         let engine = EngineConfig {
             url,
             memory_limit,
+            trace_buckets: raw.engine.trace_buckets,
             target_partitions: raw.engine.target_partitions.unwrap_or_else(|| {
                 std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
             }),

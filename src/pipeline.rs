@@ -39,6 +39,8 @@ pub struct Summary {
     pub bytes_read: u64,
     pub unresolved_calls: i64,
     pub duplicate_span_ids: i64,
+    /// buckets of hash(TraceId) the window was processed in
+    pub trace_buckets: usize,
     pub rows_skipped: std::collections::BTreeMap<String, usize>,
     pub problems: Vec<String>,
     pub stages: Vec<Stage>,
@@ -139,21 +141,42 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     summary.files_skipped = reg.files.skipped.clone();
     t.done("inputs");
 
-    progress.stage("scanning spans");
-    let counts = window::build(ctx, &cfg.window).await?;
+    // Traces are processed in buckets of hash(TraceId) when the window is
+    // too big for the memory limit: every per-trace stage yields partials
+    // that merge by concatenation, so the tables do not depend on k.
+    let k = trace_buckets(cfg, reg.files.rows);
+    summary.trace_buckets = k;
+    slo::prepare(ctx, &org)?;
+    let mut counts = window::WindowCounts::default();
+    let mut found = vec![];
+    let mut partials = Partials::default();
+    for b in 0..k {
+        progress.stage(&if k > 1 { format!("scanning spans (bucket {} of {k})", b + 1) } else { "scanning spans".into() });
+        counts += window::build(ctx, &cfg.window, Some((b, k))).await?;
+        t.done("scan");
+        progress.stage("dependency edges");
+        summary.unresolved_calls += edges::daily(ctx).await?;
+        t.done("edges");
+        progress.stage("latency percentiles");
+        latency::daily(ctx).await?;
+        t.done("latency");
+        progress.stage("error attribution");
+        found.extend(attribution::attribute(ctx).await?);
+        t.done("attribution");
+        progress.stage("SLOs");
+        slo::daily(ctx).await?;
+        t.done("slos");
+        if k > 1 {
+            partials.take(ctx).await?;
+        }
+    }
+    if k > 1 {
+        partials.register(ctx)?;
+    }
     summary.spans_read = counts.spans_read;
     summary.spans_in_window = counts.spans_in_window;
     summary.traces = counts.traces;
     summary.duplicate_span_ids = counts.duplicate_span_ids;
-    t.done("scan");
-
-    progress.stage("dependency edges");
-    summary.unresolved_calls = edges::daily(ctx).await?;
-    t.done("edges");
-
-    progress.stage("latency percentiles");
-    latency::daily(ctx).await?;
-    t.done("latency");
 
     progress.stage("weekly tables");
     let [services, operations, service_daily] = latency::weekly(ctx).await?;
@@ -162,12 +185,10 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
 
     progress.stage("ownership analytics");
     let edge_list = graph::edges_from_table(&edges);
-    let found = attribution::attribute(ctx).await?;
     let att = attribution::tables(&org, &found, &org.incidents)?;
-    t.done("attribution");
     let slos = slo::slos(ctx, &org).await?;
     let (derived_t, derived) = slo::derived(ctx, &org, &edge_list).await?;
-    t.done("slos");
+    t.done("ownership");
     let team_load = load::team_load(&org, &cfg.window)?;
     let (verdicts_t, verdicts) = rotation::verdicts(&org, cfg, &edge_list)?;
     let (plans_t, plans) = rotation::split_plans(&org, cfg, &edge_list, &verdicts)?;
@@ -217,6 +238,51 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
         window: cfg.window,
         max_pages_per_12h: cfg.load.max_pages_per_12h,
     })
+}
+
+/// The partial tables of each bucket of traces, kept while the next bucket
+/// replaces the per-bucket tables, then registered as their union.
+#[derive(Default)]
+struct Partials {
+    tables: std::collections::BTreeMap<&'static str, (datafusion::arrow::datatypes::SchemaRef, Vec<RecordBatch>)>,
+}
+
+const PARTIAL_TABLES: [&str; 6] = ["edge_day", "service_day", "operation_day", "span_services_day", "slo_day", "slo_requests"];
+
+impl Partials {
+    async fn take(&mut self, ctx: &SessionContext) -> Result<()> {
+        for name in PARTIAL_TABLES {
+            let t = engine::query(ctx, &format!("SELECT * FROM {name}")).await?;
+            let e = self.tables.entry(name).or_insert_with(|| (t.schema.clone(), vec![]));
+            e.1.extend(t.batches);
+        }
+        Ok(())
+    }
+
+    fn register(self, ctx: &SessionContext) -> Result<()> {
+        for (name, (schema, batches)) in self.tables {
+            let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
+            ctx.deregister_table(name)?;
+            ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+        }
+        Ok(())
+    }
+}
+
+/// How many buckets of traces a run uses: `engine.trace_buckets` when set;
+/// else, under a memory limit, enough that one bucket's spans (~400 bytes a
+/// span in memory) take at most half the limit; else 1.
+pub fn trace_buckets(cfg: &Config, rows: u64) -> usize {
+    if let Some(k) = cfg.engine.trace_buckets {
+        return k.max(1);
+    }
+    match cfg.engine.memory_limit {
+        Some(limit) if limit > 0 => {
+            let need = rows.saturating_mul(400) as f64;
+            ((need / (limit as f64 / 2.0)).ceil() as usize).clamp(1, 64)
+        }
+        _ => 1,
+    }
 }
 
 /// Reads catalog, teams and incidents; skipped rows go to the summary.
@@ -293,7 +359,7 @@ pub async fn org_and_edges(cfg: &Config, ctx: &SessionContext) -> Result<(Org, V
     let org = read_org(cfg, &mut summary)?;
     register_owners(ctx, &org.catalog)?;
     spans::register(ctx, &cfg.spans, &cfg.window).await?;
-    window::build(ctx, &cfg.window).await?;
+    window::build(ctx, &cfg.window, None).await?;
     edges::daily(ctx).await?;
     let t = edges::weekly(ctx).await?;
     Ok((org, graph::edges_from_table(&t)))

@@ -55,10 +55,24 @@ fn register_defs(ctx: &SessionContext, org: &Org) -> Result<()> {
     Ok(())
 }
 
-/// The `slos` table.
+/// Registers the catalog's SLO definitions (`slo_defs`) for [`daily`].
+pub fn prepare(ctx: &SessionContext, org: &Org) -> Result<()> {
+    register_defs(ctx, org)
+}
+
+/// The per-window-spans partials: `slo_day` (valid/good per SLO and day)
+/// and `slo_requests` (per caller → callee and request). Both merge by
+/// concatenation across buckets of traces.
+pub async fn daily(ctx: &SessionContext) -> Result<()> {
+    engine::materialize(ctx, "slo_day", queries::SLO_DAY).await?;
+    anchor_calls(ctx).await?;
+    engine::materialize(ctx, "slo_requests", queries::SLO_REQUESTS).await?;
+    Ok(())
+}
+
+/// The `slos` table from `slo_day`.
 pub async fn slos(ctx: &SessionContext, org: &Org) -> Result<Table> {
-    register_defs(ctx, org)?;
-    let t = engine::query(ctx, &format!("SELECT service, slo, SUM(valid) AS valid, SUM(good) AS good FROM ({}) GROUP BY service, slo", queries::SLO_DAY)).await?;
+    let t = engine::query(ctx, "SELECT service, slo, SUM(valid) AS valid, SUM(good) AS good FROM slo_day GROUP BY service, slo").await?;
     let (svc, slo, valid, good) = (read::strs(&t, "service"), read::strs(&t, "slo"), read::i64s(&t, "valid"), read::i64s(&t, "good"));
     let counts: HashMap<(String, String), (i64, i64)> = (0..svc.len())
         .map(|r| ((svc[r].clone().unwrap_or_default(), slo[r].clone().unwrap_or_default()), (valid[r].unwrap_or(0), good[r].unwrap_or(0))))
@@ -140,14 +154,9 @@ fn target_services(org: &Org, edges: &[Edge]) -> BTreeSet<String> {
     seen
 }
 
-/// Collects n, share and the latency sketches for edges from `services`.
-async fn edge_stats(ctx: &SessionContext, services: &BTreeSet<String>) -> Result<EdgeStats> {
-    let schema = Arc::new(Schema::new(vec![Field::new("service", DataType::Utf8, false)]));
-    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from_iter_values(services.iter()))])?;
-    ctx.deregister_table("slo_services")?;
-    ctx.register_table("slo_services", Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
-    anchor_calls(ctx).await?;
-    engine::materialize(ctx, "slo_requests", queries::SLO_REQUESTS).await?;
+/// Collects n, share (from `slo_requests`) and the latency sketches (from
+/// `edge_day`) of the synchronous service edges.
+async fn edge_stats(ctx: &SessionContext) -> Result<EdgeStats> {
     let t = engine::query(ctx, queries::SLO_FANOUT).await?;
     let (a, b, op) = (read::strs(&t, "caller"), read::strs(&t, "callee"), read::strs(&t, "operation"));
     let (n, share) = (read::f64s(&t, "n"), read::f64s(&t, "share"));
@@ -266,8 +275,7 @@ pub fn propagate(org: &Org, edges: &[Edge], stats: &EdgeStats) -> BTreeMap<Strin
 
 /// The `derived_slos` table.
 pub async fn derived(ctx: &SessionContext, org: &Org, edges: &[Edge]) -> Result<(Table, BTreeMap<String, Target>)> {
-    let services = target_services(org, edges);
-    let stats = if services.is_empty() { EdgeStats::default() } else { edge_stats(ctx, &services).await? };
+    let stats = if target_services(org, edges).is_empty() { EdgeStats::default() } else { edge_stats(ctx).await? };
     let best = propagate(org, edges, &stats);
     let mut rows = Rows::new(&["service", "driven_by", "depth", "quantile", "threshold_ms", "observed_ms", "fits"], "ssifffb");
     for (svc, t) in &best {

@@ -90,7 +90,7 @@ pub fn run(a: Args) -> Result<u8> {
         register_owners(&ctx, &org.catalog)?;
         register_org(&ctx, &org)?;
         spans::register(&ctx, &cfg.spans, &cfg.window).await?;
-        window::build(&ctx, &cfg.window).await?;
+        window::build(&ctx, &cfg.window, None).await?;
         edges::daily(&ctx).await?;
         latency::daily(&ctx).await?;
         let e = edges::weekly(&ctx).await?;

@@ -166,6 +166,26 @@ fn id_fn(args: &[ColumnarValue]) -> Result<ColumnarValue> {
     Ok(ColumnarValue::Array(Arc::new(arr)))
 }
 
+/// `om_bucket(id BINARY, k BIGINT) -> BIGINT`: a stable bucket in 0..k for a
+/// trace id (FNV-1a), so a trace's spans always land in the same bucket.
+fn bucket_fn(args: &[ColumnarValue]) -> Result<ColumnarValue> {
+    let arrays = ColumnarValue::values_to_arrays(args)?;
+    let ids = arrays[0].as_binary::<i32>();
+    let ks = arrays[1].as_primitive::<Int64Type>();
+    let out: Int64Array = (0..ids.len())
+        .map(|i| {
+            let k = if ks.is_null(i) { 1 } else { ks.value(i).max(1) } as u64;
+            let h = if ids.is_null(i) {
+                0
+            } else {
+                ids.value(i).iter().fold(0xcbf2_9ce4_8422_2325u64, |a, b| (a ^ *b as u64).wrapping_mul(0x100_0000_01b3))
+            };
+            Some((h % k) as i64)
+        })
+        .collect();
+    Ok(ColumnarValue::Array(Arc::new(out)))
+}
+
 /// Registers the pipeline's functions on a session.
 pub fn register(ctx: &SessionContext) {
     ctx.register_udaf(create_udaf(
@@ -190,6 +210,13 @@ pub fn register(ctx: &SessionContext) {
         DataType::Float64,
         Volatility::Immutable,
         Arc::new(quantile_fn),
+    ));
+    ctx.register_udf(create_udf(
+        "om_bucket",
+        vec![DataType::Binary, DataType::Int64],
+        DataType::Int64,
+        Volatility::Immutable,
+        Arc::new(bucket_fn),
     ));
     ctx.register_udf(create_udf(
         "om_id",

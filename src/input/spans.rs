@@ -69,6 +69,8 @@ pub struct SpanFiles {
     pub skipped: Vec<SkippedFile>,
     pub pruned: usize,
     pub bytes: u64,
+    /// span rows in the files read (from Parquet footers; CSV estimated)
+    pub rows: u64,
 }
 
 /// The `date=YYYY-MM-DD` Hive partition a path lies in, if any.
@@ -421,7 +423,7 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
     let mut kept = Vec::new();
     for f in std::mem::take(&mut files.read) {
         let fname = f.display().to_string();
-        let schema = match read_schema(&f, cfg.format) {
+        let (schema, rows) = match read_schema(&f, cfg.format) {
             Ok(s) => s,
             Err(reason) => {
                 tracing::warn!("skipping span file {fname}: {reason}");
@@ -429,7 +431,11 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
                 continue;
             }
         };
-        files.bytes += std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        files.bytes += size;
+        // Parquet footers give span rows; Tempo nests spans and CSV has no
+        // footer, so their size stands in.
+        files.rows += rows.filter(|_| cfg.format == SpanFormat::Parquet).unwrap_or(size / 100);
         let select = if cfg.format == SpanFormat::Tempo {
             check_tempo(&schema, &fname)?;
             vec![]
@@ -449,7 +455,7 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
         let name = format!("spans_src_{i}");
         let df = match cfg.format {
             SpanFormat::Csv => {
-                let schema = read_schema(Path::new(&paths[0]), cfg.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
+                let (schema, _) = read_schema(Path::new(&paths[0]), cfg.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
                 ctx.read_csv(paths.clone(), CsvReadOptions::new().has_header(true).schema(&schema)).await?
             }
             _ => ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?,
@@ -491,18 +497,19 @@ fn check_tempo(schema: &Schema, file: &str) -> Result<()> {
     Ok(())
 }
 
-fn read_schema(path: &Path, format: SpanFormat) -> std::result::Result<Schema, String> {
+/// A file's schema and, for Parquet, its row count (one footer read).
+fn read_schema(path: &Path, format: SpanFormat) -> std::result::Result<(Schema, Option<u64>), String> {
     if format == SpanFormat::Csv {
         // Every CSV column is read as text; select_list casts what it needs,
         // so ids keep their leading zeros and odd rows do not break inference.
         let mut r = csv::Reader::from_path(path).map_err(|e| e.to_string())?;
         let header = r.headers().map_err(|e| format!("no CSV header ({e})"))?;
-        return Ok(Schema::new(header.iter().map(|h| Field::new(h.trim(), DataType::Utf8, true)).collect::<Vec<_>>()));
+        return Ok((Schema::new(header.iter().map(|h| Field::new(h.trim(), DataType::Utf8, true)).collect::<Vec<_>>()), None));
     }
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
         .map_err(|e| format!("not a readable Parquet file ({e})"))?;
-    Ok(meta.schema().as_ref().clone())
+    Ok((meta.schema().as_ref().clone(), Some(meta.metadata().file_metadata().num_rows() as u64)))
 }
 
 #[cfg(test)]
