@@ -150,9 +150,18 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     let mut counts = window::WindowCounts::default();
     let mut found = vec![];
     let mut partials = Partials::default();
+    let shuffle_dir = cfg.state_dir.join("spill").join(format!("buckets-{}", std::process::id()));
+    let buckets = if k > 1 {
+        progress.stage(&format!("splitting spans into {k} buckets"));
+        let b = window::shuffle(ctx, &cfg.window, k, &shuffle_dir).await?;
+        t.done("shuffle");
+        b
+    } else {
+        vec![]
+    };
     for b in 0..k {
         progress.stage(&if k > 1 { format!("scanning spans (bucket {} of {k})", b + 1) } else { "scanning spans".into() });
-        counts += window::build(ctx, &cfg.window, Some((b, k))).await?;
+        counts += window::build(ctx, &cfg.window, buckets.get(b).map(|p| p.as_path())).await?;
         t.done("scan");
         progress.stage("dependency edges");
         summary.unresolved_calls += edges::daily(ctx).await?;
@@ -172,6 +181,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     }
     if k > 1 {
         partials.register(ctx)?;
+        let _ = std::fs::remove_dir_all(&shuffle_dir);
     }
     summary.spans_read = counts.spans_read;
     summary.spans_in_window = counts.spans_in_window;
