@@ -220,10 +220,6 @@ impl Window {
     pub fn slack_ns(&self) -> i64 {
         self.slack_minutes as i64 * 60_000_000_000
     }
-    /// The days of the window, in order.
-    pub fn dates(&self) -> Vec<NaiveDate> {
-        (0..self.days as i64).map(|i| self.start() + Duration::days(i)).collect()
-    }
 }
 
 pub fn day_start_ns(d: NaiveDate) -> i64 {

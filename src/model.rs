@@ -25,12 +25,6 @@ impl Org {
         }
     }
 
-    /// A virtual node's team: the owner when the catalog lists the name
-    /// (`(unowned)` if it names none), else empty.
-    pub fn node_team(&self, node: &str, is_service: bool) -> Option<String> {
-        if is_service || self.catalog.get(node).is_some() { Some(self.service_team(node)) } else { None }
-    }
-
     /// An incident's team (SPEC §1.4): its own team column when set, else
     /// the catalog owner of its service, else `(unowned)`.
     pub fn incident_team(&self, i: &Incident) -> String {

@@ -134,17 +134,17 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     progress.stage("reading inputs");
     let org = read_org(cfg, &mut summary)?;
     register_owners(ctx, &org.catalog)?;
-    let reg = spans::register(ctx, &cfg.spans, &cfg.window).await?;
-    summary.files_read = reg.files.read.len();
-    summary.files_pruned = reg.files.pruned;
-    summary.bytes_read = reg.files.bytes;
-    summary.files_skipped = reg.files.skipped.clone();
+    let files = spans::register(ctx, &cfg.spans, &cfg.window).await?;
+    summary.files_read = files.read.len();
+    summary.files_pruned = files.pruned;
+    summary.bytes_read = files.bytes;
+    summary.files_skipped = files.skipped.clone();
     t.done("inputs");
 
     // Traces are processed in buckets of hash(TraceId) when the window is
     // too big for the memory limit: every per-trace stage yields partials
     // that merge by concatenation, so the tables do not depend on k.
-    let k = trace_buckets(cfg, reg.files.rows);
+    let k = trace_buckets(cfg, files.rows);
     summary.trace_buckets = k;
     slo::prepare(ctx, &org)?;
     let mut counts = window::WindowCounts::default();

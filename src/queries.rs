@@ -4,8 +4,6 @@
 macro_rules! queries {
     ($($name:ident => $file:literal),* $(,)?) => {
         $(pub const $name: &str = include_str!(concat!("../queries/", $file));)*
-        /// Every query, by file name (for `ownermap sql --list` and tests).
-        pub const ALL: &[(&str, &str)] = &[$(($file, $name)),*];
     };
 }
 

@@ -12,7 +12,7 @@ use crate::engine::Table;
 use crate::error::Result;
 use crate::input::incidents::Incident;
 use crate::input::teams::Team;
-use crate::model::{Org, UNOWNED};
+use crate::model::Org;
 use crate::sketch::quantile_cont;
 use crate::table::{Rows, f, fo, i, io, s};
 
@@ -190,7 +190,6 @@ pub fn team_load(org: &Org, w: &Window) -> Result<Table> {
             ]);
         }
     }
-    let _ = UNOWNED;
     rows.finish()
 }
 

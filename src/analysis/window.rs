@@ -34,8 +34,7 @@ impl std::ops::AddAssign for WindowCounts {
 /// (`dir/bucket=B/`), in a single pass over the inputs, so that each bucket
 /// later reads only its own small files. Returns the folder of each bucket.
 pub async fn shuffle(ctx: &SessionContext, w: &Window, k: usize, dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut p = params(w);
-    p.push(("bucket_filter", String::new()));
+    let p = params(w);
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
@@ -67,8 +66,7 @@ pub fn params(w: &Window) -> Vec<(&'static str, String)> {
 /// `shuffled`: the folder of one bucket written by [`shuffle`] (the spans
 /// read come from there); `None`: from the inputs.
 pub async fn build(ctx: &SessionContext, w: &Window, shuffled: Option<&Path>) -> Result<WindowCounts> {
-    let mut p = params(w);
-    p.push(("bucket_filter", String::new()));
+    let p = params(w);
     match shuffled {
         None => engine::view(ctx, "spans_read", &render(queries::SPANS_READ, &p)).await?,
         Some(dir) if dir.exists() => {

@@ -1,23 +1,21 @@
 //! `ownermap sql "SELECT ..."`: ad-hoc SQL over the window's data, on the
-//! same session the pipeline uses. Tables: `spans` (the window's spans,
-//! normalised: see `queries/window_spans.sql`), `entry_spans`,
-//! `cross_calls`, `edges` (weekly), `services`, `catalog` (service, team,
+//! session of a pipeline run (nothing is published). Tables: `spans` (the
+//! window's spans, normalised: see `queries/window_spans.sql`),
+//! `entry_spans`, `cross_calls`, every output table of SPEC §3 by its name
+//! (`edges`, `services`, `slos`, `team_load`, …), `catalog` (service, team,
 //! description, tier, last_reviewed, depends_on), `incidents`, and the
-//! pipeline's own intermediate tables (`edge_day`, `service_day`, …).
+//! pipeline's daily partials (`edge_day`, `service_day`, …).
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
 
-use crate::analysis::{edges, latency, window};
 use crate::config::{Config, Overrides};
 use crate::error::{Error, Result};
-use crate::input::spans;
 use crate::model::Org;
-use crate::pipeline::{Summary, read_org, register_owners};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  ownermap sql --config ownermap.toml \"SELECT caller, callee, calls FROM edges ORDER BY calls DESC LIMIT 10\"")]
@@ -76,26 +74,20 @@ fn register_org(ctx: &SessionContext, org: &Org) -> Result<()> {
             ("trace_id", Arc::new(StringArray::from(i.iter().map(|x| x.trace_id.clone()).collect::<Vec<_>>()))),
         ],
     )?;
-    let _ = (DataType::Utf8, TimeUnit::Nanosecond);
     Ok(())
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let cfg = Config::load(&a.config.config, &Overrides { end: a.end, days: a.days, ..Default::default() })?;
+    let mut cfg = Config::load(&a.config.config, &Overrides { end: a.end, days: a.days, ..Default::default() })?;
+    // One pass, so that `spans` (the window's spans) is whole.
+    cfg.engine.trace_buckets = Some(1);
     let rt = super::runtime()?;
     rt.block_on(async {
         let ctx = crate::engine::session(&cfg.engine, Some(&cfg.state_dir.join("spill")))?;
-        let mut summary = Summary::default();
-        let org = read_org(&cfg, &mut summary)?;
-        register_owners(&ctx, &org.catalog)?;
-        register_org(&ctx, &org)?;
-        spans::register(&ctx, &cfg.spans, &cfg.window).await?;
-        window::build(&ctx, &cfg.window, None).await?;
-        edges::daily(&ctx).await?;
-        latency::daily(&ctx).await?;
-        let e = edges::weekly(&ctx).await?;
-        let [services, _, _] = latency::weekly(&ctx).await?;
-        for (name, t) in [("edges", e), ("services", services)] {
+        let result = crate::pipeline::run(&cfg, &ctx, &crate::pipeline::Quiet).await?;
+        register_org(&ctx, &result.org)?;
+        for (name, t) in result.tables {
+            ctx.deregister_table(name)?;
             ctx.register_table(name, Arc::new(MemTable::try_new(t.schema.clone(), vec![t.batches])?))?;
         }
         ctx.register_table("spans", ctx.table("window_spans").await?.into_view())?;

@@ -408,14 +408,8 @@ fn attributes(
     out.push((env, "env"));
 }
 
-/// The files that were registered, and what was skipped.
-#[derive(Debug, Default)]
-pub struct Registered {
-    pub files: SpanFiles,
-}
-
 /// Registers `spans_all` over the window's span files.
-pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) -> Result<Registered> {
+pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) -> Result<SpanFiles> {
     let mut files = discover(&cfg.path, cfg.format, window)?;
     // Group files by their normalising SELECT: files with the same shape are
     // read by one listing scan.
@@ -484,7 +478,7 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
          FROM ({body}) {env_filter}"
     );
     ctx.sql(&sql).await?.collect().await?;
-    Ok(Registered { files })
+    Ok(files)
 }
 
 /// A Tempo block has the nested trace → rs → ss → Spans layout.
