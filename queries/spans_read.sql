@@ -1,5 +1,6 @@
--- SPEC §2 intro: the spans read for a run are those of the window plus the
--- trace slack on either side (partitions outside were never opened).
+-- SPEC §2 intro and §5: the spans one unit of days reads, from the
+-- normalised spans of the partitions it opens (`{{source}}`), cut to its
+-- read range: the unit's days plus the trace slack before them.
 SELECT *
-FROM spans_all
+FROM {{source}}
 WHERE start_ns >= {{read_start_ns}} AND start_ns < {{read_end_ns}}

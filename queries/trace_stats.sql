@@ -1,14 +1,21 @@
 -- SPEC §2 intro, in one pass over the spans read: per trace its earliest
--- span, its rows, and its rows whose (TraceId, SpanId) occurs more than
--- once (two copies count 2). Only this per-trace table is kept in memory.
+-- and latest span, its rows, and its rows whose (TraceId, SpanId) occurs
+-- more than once (two copies count 2), in all and from `{{day_start_ns}}`
+-- on (the unit's own days; before it lies the slack). Only this per-trace
+-- table is kept in memory.
 WITH k AS (
-  SELECT trace_id, COUNT(*) AS n, MIN(start_ns) AS s
+  SELECT trace_id, COUNT(*) AS n,
+         SUM(CASE WHEN start_ns >= {{day_start_ns}} THEN 1 ELSE 0 END) AS n_day,
+         MIN(start_ns) AS s, MAX(start_ns) AS l
   FROM spans_read
   GROUP BY trace_id, span_id
 )
 SELECT trace_id,
        MIN(s) AS trace_start,
+       MAX(l) AS trace_last,
        SUM(n) AS spans,
-       SUM(CASE WHEN n > 1 THEN n ELSE 0 END) AS duplicate_rows
+       SUM(n_day) AS spans_day,
+       SUM(CASE WHEN n > 1 THEN n ELSE 0 END) AS duplicate_rows,
+       SUM(CASE WHEN n > 1 THEN n_day ELSE 0 END) AS duplicate_rows_day
 FROM k
 GROUP BY trace_id

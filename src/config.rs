@@ -146,8 +146,9 @@ impl Default for DocsThresholds {
 }
 
 /// Span file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SpanFormat {
+    #[default]
     Parquet,
     Tempo,
     Csv,
@@ -257,6 +258,8 @@ pub struct Config {
     pub load: LoadThresholds,
     pub rotation: RotationThresholds,
     pub docs: DocsThresholds,
+    /// `run --full`: ignore the per-day cache (and refresh it)
+    pub full: bool,
 }
 
 /// Command-line values that override the file (SPEC §1.5).
@@ -408,6 +411,7 @@ impl Config {
             load: raw.load,
             rotation: raw.rotation,
             docs: raw.docs,
+            full: false,
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod canonical;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod daycache;
 pub mod engine;
 pub mod error;
 pub mod generate;

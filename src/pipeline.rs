@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use chrono::{Duration, NaiveDate};
 use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::MemTable;
@@ -12,7 +13,9 @@ use serde::Serialize;
 
 use crate::analysis::{attribution, docs, edges, graph, history, latency, load, rotation, slo, window};
 use crate::config::Config;
-use crate::engine::{self, Table};
+use crate::config::day_start_ns;
+use crate::engine::{self, Table, render};
+use crate::queries;
 use crate::error::Result;
 use crate::input::{catalog, incidents, spans, teams};
 use crate::model::Org;
@@ -39,8 +42,11 @@ pub struct Summary {
     pub bytes_read: u64,
     pub unresolved_calls: i64,
     pub duplicate_span_ids: i64,
-    /// buckets of hash(TraceId) the window was processed in
+    /// most buckets of hash(TraceId) a day was processed in
     pub trace_buckets: usize,
+    /// days taken from the per-day cache / computed by this run
+    pub days_cached: usize,
+    pub days_computed: usize,
     pub rows_skipped: std::collections::BTreeMap<String, usize>,
     pub problems: Vec<String>,
     pub stages: Vec<Stage>,
@@ -141,52 +147,16 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     summary.files_skipped = files.skipped.clone();
     t.done("inputs");
 
-    // Traces are processed in buckets of hash(TraceId) when the window is
-    // too big for the memory limit: every per-trace stage yields partials
-    // that merge by concatenation, so the tables do not depend on k.
-    let k = trace_buckets(cfg, files.rows);
-    summary.trace_buckets = k;
     slo::prepare(ctx, &org)?;
-    let mut counts = window::WindowCounts::default();
-    let mut found = vec![];
-    let mut partials = Partials::default();
-    let shuffle_dir = cfg.state_dir.join("spill").join(format!("buckets-{}", std::process::id()));
-    let buckets = if k > 1 {
-        progress.stage(&format!("splitting spans into {k} buckets"));
-        let b = window::shuffle(ctx, &cfg.window, k, &shuffle_dir).await?;
-        t.done("shuffle");
-        b
-    } else {
-        vec![]
-    };
-    for b in 0..k {
-        progress.stage(&if k > 1 { format!("scanning spans (bucket {} of {k})", b + 1) } else { "scanning spans".into() });
-        counts += window::build(ctx, &cfg.window, buckets.get(b).map(|p| p.as_path())).await?;
-        t.done("scan");
-        progress.stage("dependency edges");
-        summary.unresolved_calls += edges::daily(ctx).await?;
-        t.done("edges");
-        progress.stage("latency percentiles");
-        latency::daily(ctx).await?;
-        t.done("latency");
-        progress.stage("error attribution");
-        found.extend(attribution::attribute(ctx).await?);
-        t.done("attribution");
-        progress.stage("SLOs");
-        slo::daily(ctx).await?;
-        t.done("slos");
-        if k > 1 {
-            partials.take(ctx).await?;
-        }
-    }
-    if k > 1 {
-        partials.register(ctx)?;
-        let _ = std::fs::remove_dir_all(&shuffle_dir);
-    }
+    let (counts, found) = partials(cfg, ctx, &files, &org, progress, &mut t).await?;
     summary.spans_read = counts.spans_read;
     summary.spans_in_window = counts.spans_in_window;
     summary.traces = counts.traces;
     summary.duplicate_span_ids = counts.duplicate_span_ids;
+    summary.unresolved_calls = counts.unresolved_calls;
+    summary.trace_buckets = counts.trace_buckets;
+    summary.days_cached = counts.days_cached;
+    summary.days_computed = counts.days_computed;
 
     progress.stage("weekly tables");
     let [services, operations, service_daily] = latency::weekly(ctx).await?;
@@ -250,33 +220,246 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     })
 }
 
-/// The partial tables of each bucket of traces, kept while the next bucket
-/// replaces the per-bucket tables, then registered as their union.
-#[derive(Default)]
-struct Partials {
-    tables: std::collections::BTreeMap<&'static str, (datafusion::arrow::datatypes::SchemaRef, Vec<RecordBatch>)>,
-}
-
+/// The tables each unit of traces yields: they merge by concatenation.
 const PARTIAL_TABLES: [&str; 6] = ["edge_day", "service_day", "operation_day", "span_services_day", "slo_day", "slo_requests"];
 
-impl Partials {
-    async fn take(&mut self, ctx: &SessionContext) -> Result<()> {
-        for name in PARTIAL_TABLES {
-            let t = engine::query(ctx, &format!("SELECT * FROM {name}")).await?;
-            let e = self.tables.entry(name).or_insert_with(|| (t.schema.clone(), vec![]));
-            e.1.extend(t.batches);
-        }
-        Ok(())
-    }
+/// Totals over the units of a run.
+#[derive(Debug, Default)]
+struct Totals {
+    spans_read: i64,
+    spans_in_window: i64,
+    traces: i64,
+    duplicate_span_ids: i64,
+    unresolved_calls: i64,
+    trace_buckets: usize,
+    days_cached: usize,
+    days_computed: usize,
+}
 
-    fn register(self, ctx: &SessionContext) -> Result<()> {
-        for (name, (schema, batches)) in self.tables {
-            let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
-            ctx.deregister_table(name)?;
-            ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
-        }
-        Ok(())
+/// One unit of days (SPEC §5, [`crate::daycache`]): `first..=last`, a body
+/// or the seam after it.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    first: NaiveDate,
+    last: NaiveDate,
+    seam: bool,
+    /// the seam at the window's end: reads only the slack after it
+    right_edge: bool,
+    /// the input has day partitions (else every unit opens every file)
+    partitioned: bool,
+}
+
+impl Unit {
+    fn day_start(&self) -> i64 {
+        day_start_ns(self.first)
     }
+    fn day_end(&self) -> i64 {
+        day_start_ns(self.last + Duration::days(1))
+    }
+    /// The partitions whose files the unit opens: the day before (the
+    /// slack), its days, and for a seam the day after.
+    fn keeps(&self, d: Option<NaiveDate>) -> bool {
+        if !self.partitioned {
+            return true;
+        }
+        let hi = if self.seam { self.last + Duration::days(1) } else { self.last };
+        d.is_some_and(|d| d >= self.first - Duration::days(1) && d <= hi)
+    }
+    fn name(&self, fingerprint: u64) -> (String, String) {
+        let prefix = format!("{}_{}-{}-", self.first, self.last, if self.seam { "seam" } else { "body" });
+        let edge = if self.seam && self.right_edge { "e" } else { "" };
+        (format!("{prefix}{fingerprint:016x}{edge}"), prefix)
+    }
+}
+
+/// The cache key: everything besides the span files a partial depends on.
+fn cache_key(cfg: &Config, org: &Org, per_day: bool) -> u64 {
+    let mut h = crate::daycache::Fnv::new();
+    h.write(env!("CARGO_PKG_VERSION").as_bytes());
+    for q in crate::queries::ALL {
+        h.write(q.as_bytes());
+    }
+    h.write(format!("{:?}", cfg.spans).as_bytes());
+    h.write(&cfg.window.slack_minutes.to_le_bytes());
+    h.write(&[per_day as u8]);
+    for e in &org.catalog.entries {
+        h.write(format!("{:?}{:?}", e.name, e.slos).as_bytes());
+    }
+    h.finish()
+}
+
+/// Computes (or takes from the per-day cache) the partials of every unit of
+/// the window and registers their union under [`PARTIAL_TABLES`]; returns
+/// the totals and the attribution rows.
+async fn partials(
+    cfg: &Config,
+    ctx: &SessionContext,
+    files: &spans::SpanFiles,
+    org: &Org,
+    progress: &dyn Progress,
+    t: &mut Timer,
+) -> Result<(Totals, Vec<attribution::Attributed>)> {
+    let w = &cfg.window;
+    // Day partitions make per-day units; files outside any partition are
+    // read by every unit, so without partitions the window is one unit.
+    let per_day = !files.listing.is_empty() && files.listing.iter().all(|(_, d, _, _)| d.is_some());
+    let days: Vec<(NaiveDate, NaiveDate)> = if per_day {
+        (0..w.days as i64).map(|i| w.start() + Duration::days(i)).map(|d| (d, d)).collect()
+    } else {
+        vec![(w.start(), w.end)]
+    };
+    let cache = crate::daycache::DayCache::open(&cfg.state_dir, cache_key(cfg, org, per_day), !cfg.full)?;
+    let mut totals = Totals::default();
+    let mut found = vec![];
+    let mut merged: std::collections::BTreeMap<String, Table> = Default::default();
+    for seam in [false, true] {
+        for (n, &(first, last)) in days.iter().enumerate() {
+            let unit = Unit { first, last, seam, right_edge: last == w.end, partitioned: per_day };
+            let fp = files.fingerprint(&|d| unit.keeps(d));
+            let (name, prefix) = unit.name(fp);
+            let label = if per_day { first.to_string() } else { format!("{first}..{last}") };
+            let entry = match cache.get(&name)? {
+                Some(e) => {
+                    if !seam {
+                        totals.days_cached += 1;
+                    }
+                    e
+                }
+                None => {
+                    progress.stage(&format!("{} {label}", if seam { "traces across midnight after" } else { "spans of" }));
+                    if !seam {
+                        totals.days_computed += 1;
+                    }
+                    let ids = merged.get(&format!("seam_ids/{first}"));
+                    let e = compute_unit(cfg, ctx, files, &unit, ids, t, &mut totals).await?;
+                    cache.put(&name, &prefix, &e)?;
+                    e
+                }
+            };
+            let c = entry.counts;
+            totals.traces += c.traces;
+            totals.spans_in_window += c.spans_in_window;
+            totals.unresolved_calls += c.unresolved_calls;
+            totals.spans_read += c.spans_day;
+            totals.duplicate_span_ids += c.dups_day;
+            if !seam && n == 0 {
+                totals.spans_read += c.spans_before;
+                totals.duplicate_span_ids += c.dups_before;
+            }
+            if seam && unit.right_edge {
+                totals.spans_read += c.spans_after;
+                totals.duplicate_span_ids += c.dups_after;
+            }
+            found.extend(entry.attributed);
+            for (tname, table) in entry.tables {
+                // A body's seam ids are kept per unit for its seam.
+                let key = if tname == "seam_ids" { format!("seam_ids/{first}") } else { tname };
+                let m = merged.entry(key).or_insert_with(|| Table { schema: table.schema.clone(), batches: vec![] });
+                m.batches.extend(table.batches);
+            }
+        }
+    }
+    cache.retain_days(&days.iter().map(|(f, l)| format!("{f}_{l}-")).collect::<Vec<_>>());
+    for name in PARTIAL_TABLES {
+        let table = merged.remove(name).unwrap_or_else(|| Table { schema: Arc::new(Schema::empty()), batches: vec![] });
+        engine::register_batches(ctx, name, &table.schema, table.batches)?;
+    }
+    Ok((totals, found))
+}
+
+/// Computes one unit: reads its partitions, takes its traces (in buckets of
+/// hash(TraceId) when a body is too big for the memory limit) and runs the
+/// per-trace stages; a body also keeps its `seam_ids`, a seam reads those.
+#[allow(clippy::too_many_arguments)]
+async fn compute_unit(
+    cfg: &Config,
+    ctx: &SessionContext,
+    files: &spans::SpanFiles,
+    unit: &Unit,
+    seam_ids: Option<&Table>,
+    t: &mut Timer,
+    totals: &mut Totals,
+) -> Result<crate::daycache::Entry> {
+    use crate::daycache::{Entry, UnitCounts};
+    let w = &cfg.window;
+    let slack = w.slack_ns();
+    let keep = |d: Option<NaiveDate>| unit.keeps(d);
+    files.register_view(ctx, "unit_spans", &keep).await?;
+    let (template, lo, hi) = if unit.seam {
+        let hi = if unit.right_edge { unit.day_end() + slack } else { unit.day_end() + 86_400_000_000_000 };
+        (queries::SEAM_SPANS, unit.day_start() - slack, hi)
+    } else {
+        (queries::SPANS_READ, unit.day_start() - slack, unit.day_end())
+    };
+    if let Some(ids) = seam_ids {
+        engine::register_batches(ctx, "seam_ids", &ids.schema, ids.batches.clone())?;
+    } else if unit.seam {
+        engine::view(ctx, "seam_ids", "SELECT trace_id FROM spans_all WHERE false").await?;
+    }
+    let scope = window::Scope {
+        read_sql: window::read_sql(template, "unit_spans", lo, hi),
+        day_start_ns: unit.day_start(),
+        day_end_ns: unit.day_end(),
+        seam_start_ns: (!unit.seam).then(|| unit.day_end() - slack),
+    };
+    let k = if unit.seam { 1 } else { trace_buckets(cfg, files.rows_where(&keep)) };
+    totals.trace_buckets = totals.trace_buckets.max(k);
+    // A folder per unit: the engine caches listings by path.
+    let shuffle_dir = cfg.state_dir.join("spill").join(format!("buckets-{}-{}", std::process::id(), unit.first));
+    let buckets = if k > 1 {
+        let b = window::shuffle(ctx, &scope.read_sql, k, &shuffle_dir).await?;
+        t.done("shuffle");
+        b
+    } else {
+        vec![]
+    };
+    let mut counts = window::ScopeCounts::default();
+    let mut entry = Entry::default();
+    let mut tables: std::collections::BTreeMap<&str, Table> = Default::default();
+    for b in 0..k {
+        counts += window::build(ctx, &scope, buckets.get(b).map(|p| p.as_path())).await?;
+        t.done("scan");
+        entry.counts.unresolved_calls += edges::daily(ctx).await?;
+        t.done("edges");
+        latency::daily(ctx).await?;
+        t.done("latency");
+        entry.attributed.extend(attribution::attribute(ctx).await?);
+        t.done("attribution");
+        slo::daily(ctx).await?;
+        t.done("slos");
+        let names: &[&str] = if unit.seam { &[] } else { &["seam_ids"] };
+        for &name in PARTIAL_TABLES.iter().chain(names) {
+            let part = engine::query(ctx, &format!("SELECT * FROM {name}")).await?;
+            let e = tables.entry(name).or_insert_with(|| Table { schema: part.schema.clone(), batches: vec![] });
+            e.batches.extend(part.batches);
+        }
+    }
+    if k > 1 {
+        let _ = std::fs::remove_dir_all(&shuffle_dir);
+    }
+    entry.tables = tables.into_iter().map(|(n, t)| (n.to_string(), t)).collect();
+    entry.counts = UnitCounts {
+        traces: counts.traces,
+        spans_in_window: counts.spans_in_window,
+        unresolved_calls: entry.counts.unresolved_calls,
+        ..Default::default()
+    };
+    if !unit.seam {
+        entry.counts.spans_day = counts.spans_day;
+        entry.counts.spans_before = counts.spans - counts.spans_day;
+        entry.counts.dups_day = counts.dups_day;
+        entry.counts.dups_before = counts.dups - counts.dups_day;
+    } else if unit.right_edge {
+        // The slack after the window: read, but no trace of the window
+        // starts there.
+        let sql = render(queries::SLACK_AFTER, &[("start_ns", unit.day_end().to_string()), ("end_ns", (unit.day_end() + slack).to_string())]);
+        let t = engine::query(ctx, &sql).await?;
+        let v = crate::table::read::i64s(&t, "spans");
+        let d = crate::table::read::i64s(&t, "dups");
+        entry.counts.spans_after = v.first().copied().flatten().unwrap_or(0);
+        entry.counts.dups_after = d.first().copied().flatten().unwrap_or(0);
+    }
+    Ok(entry)
 }
 
 /// How many buckets of traces a run uses: `engine.trace_buckets` when set;
@@ -369,9 +552,9 @@ pub async fn org_and_edges(cfg: &Config, ctx: &SessionContext) -> Result<(Org, V
     let mut summary = Summary::default();
     let org = read_org(cfg, &mut summary)?;
     register_owners(ctx, &org.catalog)?;
-    spans::register(ctx, &cfg.spans, &cfg.window).await?;
-    window::build(ctx, &cfg.window, None).await?;
-    edges::daily(ctx).await?;
+    let files = spans::register(ctx, &cfg.spans, &cfg.window).await?;
+    slo::prepare(ctx, &org)?;
+    partials(cfg, ctx, &files, &org, &Quiet, &mut Timer::new()).await?;
     let t = edges::weekly(ctx).await?;
     Ok((org, graph::edges_from_table(&t)))
 }

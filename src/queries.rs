@@ -4,6 +4,9 @@
 macro_rules! queries {
     ($($name:ident => $file:literal),* $(,)?) => {
         $(pub const $name: &str = include_str!(concat!("../queries/", $file));)*
+        /// Every query's text: the per-day cache key hashes them, so a
+        /// changed query never meets partials of the old one.
+        pub const ALL: &[&str] = &[$($name),*];
     };
 }
 
@@ -11,6 +14,9 @@ queries! {
     EMPTY_SPANS => "empty_spans.sql",
     TEMPO_SPANS => "tempo_spans.sql",
     SPANS_READ => "spans_read.sql",
+    SEAM_SPANS => "seam_spans.sql",
+    SEAM_IDS => "seam_ids.sql",
+    SLACK_AFTER => "slack_after.sql",
     WINDOW_TRACES => "window_traces.sql",
     WINDOW_SPANS => "window_spans.sql",
     TRACE_STATS => "trace_stats.sql",

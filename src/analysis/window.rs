@@ -6,40 +6,51 @@ use std::path::{Path, PathBuf};
 
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
-use crate::config::Window;
 use crate::engine::{self, render};
 use crate::error::{Error, Result};
 use crate::queries;
 
-/// Counts from the window stage, for `summary.json`.
-#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
-pub struct WindowCounts {
-    pub spans_read: i64,
-    pub spans_in_window: i64,
-    pub traces: i64,
-    pub duplicate_span_ids: i64,
+/// One unit of per-day work (see [`crate::daycache`]): which spans it reads
+/// and which traces it takes.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// SQL for the spans read (the `spans_all` columns)
+    pub read_sql: String,
+    /// traces whose earliest span read lies in [day_start, day_end)
+    pub day_start_ns: i64,
+    pub day_end_ns: i64,
+    /// a body leaves traces with a span at or after this to its seam (and
+    /// materialises their ids as `seam_ids`); a seam takes all its traces
+    pub seam_start_ns: Option<i64>,
 }
 
-impl std::ops::AddAssign for WindowCounts {
-    fn add_assign(&mut self, o: Self) {
-        self.spans_read += o.spans_read;
-        self.spans_in_window += o.spans_in_window;
-        self.traces += o.traces;
-        self.duplicate_span_ids += o.duplicate_span_ids;
+impl Scope {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("day_start_ns", self.day_start_ns.to_string()),
+            ("day_end_ns", self.day_end_ns.to_string()),
+            ("seam_start_ns", self.seam_start_ns.unwrap_or(i64::MAX).to_string()),
+        ]
     }
+}
+
+/// The spans of `source` in [start, end), as SQL.
+pub fn read_sql(template: &str, source: &str, start_ns: i64, end_ns: i64) -> String {
+    render(
+        template,
+        &[("source", source.to_string()), ("read_start_ns", start_ns.to_string()), ("read_end_ns", end_ns.to_string())],
+    )
 }
 
 /// Writes the spans read, normalised (binary ids, no attribute maps), into
 /// one Parquet folder per bucket of hash(TraceId) under `dir`
 /// (`dir/bucket=B/`), in a single pass over the inputs, so that each bucket
 /// later reads only its own small files. Returns the folder of each bucket.
-pub async fn shuffle(ctx: &SessionContext, w: &Window, k: usize, dir: &Path) -> Result<Vec<PathBuf>> {
-    let p = params(w);
+pub async fn shuffle(ctx: &SessionContext, read: &str, k: usize, dir: &Path) -> Result<Vec<PathBuf>> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let read = render(queries::SPANS_READ, &p);
     let target = dir.to_string_lossy().replace('\'', "''");
     let sql = format!(
         "COPY (SELECT *, om_bucket(trace_id, {k}) AS bucket FROM ({read})) TO '{target}/' STORED AS PARQUET PARTITIONED BY (bucket) \
@@ -49,26 +60,39 @@ pub async fn shuffle(ctx: &SessionContext, w: &Window, k: usize, dir: &Path) -> 
     Ok((0..k).map(|b| dir.join(format!("bucket={b}"))).collect())
 }
 
-/// Query parameters shared by the window queries.
-pub fn params(w: &Window) -> Vec<(&'static str, String)> {
-    vec![
-        ("start_ns", w.start_ns().to_string()),
-        ("end_ns", w.end_ns().to_string()),
-        ("read_start_ns", (w.start_ns() - w.slack_ns()).to_string()),
-        ("read_end_ns", (w.end_ns() + w.slack_ns()).to_string()),
-    ]
+/// Counts from [`build`]: rows read (all, and from the scope's first day
+/// on) and their duplicate rows, the traces taken and their spans.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ScopeCounts {
+    pub spans: i64,
+    pub spans_day: i64,
+    pub dups: i64,
+    pub dups_day: i64,
+    pub traces: i64,
+    pub spans_in_window: i64,
+}
+
+impl std::ops::AddAssign for ScopeCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.spans += o.spans;
+        self.spans_day += o.spans_day;
+        self.dups += o.dups;
+        self.dups_day += o.dups_day;
+        self.traces += o.traces;
+        self.spans_in_window += o.spans_in_window;
+    }
 }
 
 /// Registers the `spans_read` view, materialises the per-trace statistics,
-/// `window_traces` and `window_spans`. The spans are read twice (once for
-/// the per-trace statistics, once for the window's spans) so that only the
-/// window's spans are ever held in memory.
+/// `window_traces` and `window_spans` (and, for a body, `seam_ids`). The
+/// spans are read twice (once for the per-trace statistics, once for the
+/// traces' spans) so that only the taken traces' spans are held in memory.
 /// `shuffled`: the folder of one bucket written by [`shuffle`] (the spans
-/// read come from there); `None`: from the inputs.
-pub async fn build(ctx: &SessionContext, w: &Window, shuffled: Option<&Path>) -> Result<WindowCounts> {
-    let p = params(w);
+/// read come from there); `None`: from `scope.read_sql`.
+pub async fn build(ctx: &SessionContext, scope: &Scope, shuffled: Option<&Path>) -> Result<ScopeCounts> {
+    let p = scope.params();
     match shuffled {
-        None => engine::view(ctx, "spans_read", &render(queries::SPANS_READ, &p)).await?,
+        None => engine::view(ctx, "spans_read", &scope.read_sql).await?,
         Some(dir) if dir.exists() => {
             let df = ctx.read_parquet(dir.to_string_lossy().as_ref(), ParquetReadOptions::default()).await?;
             ctx.deregister_table("spans_read")?;
@@ -77,17 +101,20 @@ pub async fn build(ctx: &SessionContext, w: &Window, shuffled: Option<&Path>) ->
         // A bucket no trace hashed into.
         Some(_) => engine::view(ctx, "spans_read", queries::EMPTY_SPANS).await?,
     }
-    engine::materialize(ctx, "trace_stats", queries::TRACE_STATS).await?;
-    let spans_read = engine::scalar_i64(ctx, "SELECT CAST(COALESCE(SUM(spans), 0) AS BIGINT) FROM trace_stats").await?;
-    let duplicate_span_ids =
-        engine::scalar_i64(ctx, "SELECT CAST(COALESCE(SUM(duplicate_rows), 0) AS BIGINT) FROM trace_stats").await?;
-    let traces = engine::materialize(ctx, "window_traces", &render(queries::WINDOW_TRACES, &p)).await?;
+    engine::materialize(ctx, "trace_stats", &render(queries::TRACE_STATS, &p)).await?;
+    let sum = |c: &str| format!("SELECT CAST(COALESCE(SUM({c}), 0) AS BIGINT) FROM trace_stats");
+    let mut counts = ScopeCounts {
+        spans: engine::scalar_i64(ctx, &sum("spans")).await?,
+        spans_day: engine::scalar_i64(ctx, &sum("spans_day")).await?,
+        dups: engine::scalar_i64(ctx, &sum("duplicate_rows")).await?,
+        dups_day: engine::scalar_i64(ctx, &sum("duplicate_rows_day")).await?,
+        ..Default::default()
+    };
+    counts.traces = engine::materialize(ctx, "window_traces", &render(queries::WINDOW_TRACES, &p)).await? as i64;
+    if scope.seam_start_ns.is_some() {
+        engine::materialize(ctx, "seam_ids", &render(queries::SEAM_IDS, &p)).await?;
+    }
     ctx.deregister_table("trace_stats")?;
-    let spans_in_window = engine::materialize(ctx, "window_spans", queries::WINDOW_SPANS).await?;
-    Ok(WindowCounts {
-        spans_read,
-        spans_in_window: spans_in_window as i64,
-        traces: traces as i64,
-        duplicate_span_ids,
-    })
+    counts.spans_in_window = engine::materialize(ctx, "window_spans", queries::WINDOW_SPANS).await? as i64;
+    Ok(counts)
 }

@@ -25,11 +25,16 @@ pub struct Args {
     /// Engine: "local" (default).
     #[arg(long)]
     pub engine: Option<String>,
+    /// Recompute every day instead of reusing the per-day cache in the
+    /// state dir (the cache is refreshed).
+    #[arg(long)]
+    pub full: bool,
 }
 
 pub fn run(args: Args) -> Result<u8> {
     let ov = Overrides { end: args.end, days: args.days, out: args.out, engine: args.engine };
-    let cfg = Config::load(&args.config.config, &ov)?;
+    let mut cfg = Config::load(&args.config.config, &ov)?;
+    cfg.full = args.full;
     super::runtime()?.block_on(run_config(&cfg))
 }
 

@@ -78,9 +78,7 @@ fn register_org(ctx: &SessionContext, org: &Org) -> Result<()> {
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let mut cfg = Config::load(&a.config.config, &Overrides { end: a.end, days: a.days, ..Default::default() })?;
-    // One pass, so that `spans` (the window's spans) is whole.
-    cfg.engine.trace_buckets = Some(1);
+    let cfg = Config::load(&a.config.config, &Overrides { end: a.end, days: a.days, ..Default::default() })?;
     let rt = super::runtime()?;
     rt.block_on(async {
         let ctx = crate::engine::session(&cfg.engine, Some(&cfg.state_dir.join("spill")))?;
@@ -90,7 +88,15 @@ pub fn run(a: Args) -> Result<u8> {
             ctx.deregister_table(name)?;
             ctx.register_table(name, Arc::new(MemTable::try_new(t.schema.clone(), vec![t.batches])?))?;
         }
-        ctx.register_table("spans", ctx.table("window_spans").await?.into_view())?;
+        // `spans`: the spans read for the window (its days and the slack).
+        let w = &cfg.window;
+        let read = crate::analysis::window::read_sql(
+            crate::queries::SPANS_READ,
+            "spans_all",
+            w.start_ns() - w.slack_ns(),
+            w.end_ns() + w.slack_ns(),
+        );
+        crate::engine::view(&ctx, "spans", &read).await?;
         let df = ctx.sql(&a.query).await.map_err(|e| Error::Config(format!("query: {e}")))?;
         let batches = df.collect().await?;
         let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)?.to_string();

@@ -87,6 +87,39 @@ pub async fn materialize(ctx: &SessionContext, name: &str, sql: &str) -> Result<
     Ok(rows)
 }
 
+/// Registers `batches` in memory as `name`. Batches from different
+/// queries or from the per-day cache may disagree on nullability; every
+/// column is registered nullable.
+pub fn register_batches(ctx: &SessionContext, name: &str, schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<()> {
+    use datafusion::arrow::datatypes::{Field, Schema};
+    let first = batches.first().map(|b| b.schema()).unwrap_or_else(|| schema.clone());
+    let relaxed: SchemaRef = Arc::new(Schema::new(
+        first.fields().iter().map(|f| Field::new(f.name(), f.data_type().clone(), true)).collect::<Vec<_>>(),
+    ));
+    // ... and on string types (Parquet reads give views): cast to the first.
+    let batches = batches
+        .into_iter()
+        .map(|b| {
+            let cols = b
+                .columns()
+                .iter()
+                .zip(relaxed.fields())
+                .map(|(c, f)| {
+                    if c.data_type() == f.data_type() {
+                        Ok(c.clone())
+                    } else {
+                        datafusion::arrow::compute::cast(c, f.data_type())
+                    }
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            RecordBatch::try_new(relaxed.clone(), cols)
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(MemTable::try_new(relaxed, vec![batches])?))?;
+    Ok(())
+}
+
 /// Registers a view `name` over a query.
 pub async fn view(ctx: &SessionContext, name: &str, sql: &str) -> Result<()> {
     let df = ctx.sql(sql).await?;

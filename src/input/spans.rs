@@ -71,6 +71,86 @@ pub struct SpanFiles {
     pub bytes: u64,
     /// span rows in the files read (from Parquet footers; CSV estimated)
     pub rows: u64,
+    /// the files read, grouped by their normalising SELECT (one listing
+    /// scan per group), each with its partition date and footer rows
+    groups: Vec<(Vec<(String, &'static str)>, Vec<ReadFile>)>,
+    /// every file found under the input (read, pruned or skipped) with its
+    /// partition date, size and mtime: the per-day cache's fingerprint
+    pub listing: Vec<(PathBuf, Option<NaiveDate>, u64, i64)>,
+    format: SpanFormat,
+    env_filter: String,
+}
+
+#[derive(Debug, Clone)]
+struct ReadFile {
+    path: String,
+    date: Option<NaiveDate>,
+    rows: u64,
+}
+
+impl SpanFiles {
+    /// Span rows (footer counts) in the files whose partition passes `keep`.
+    pub fn rows_where(&self, keep: &dyn Fn(Option<NaiveDate>) -> bool) -> u64 {
+        self.groups.iter().flat_map(|(_, f)| f).filter(|f| keep(f.date)).map(|f| f.rows).sum()
+    }
+
+    /// A stable fingerprint (FNV-1a over path, size and mtime) of the files
+    /// found in the partitions passing `keep` (unpartitioned files always
+    /// count): a changed, added or removed file changes it.
+    pub fn fingerprint(&self, keep: &dyn Fn(Option<NaiveDate>) -> bool) -> u64 {
+        let mut h = crate::daycache::Fnv::new();
+        for (p, d, size, mtime) in &self.listing {
+            if d.is_none() || keep(*d) {
+                h.write(p.to_string_lossy().as_bytes());
+                h.write(&size.to_le_bytes());
+                h.write(&mtime.to_le_bytes());
+            }
+        }
+        h.finish()
+    }
+
+    /// Registers `name` as the normalised spans (the `spans_all` columns)
+    /// of the files whose partition passes `keep` (unpartitioned files are
+    /// always included). Only those files are ever opened by its scans.
+    pub async fn register_view(&self, ctx: &SessionContext, name: &str, keep: &dyn Fn(Option<NaiveDate>) -> bool) -> Result<()> {
+        let mut parts = Vec::new();
+        for (i, (select, files)) in self.groups.iter().enumerate() {
+            let paths: Vec<String> = files.iter().filter(|f| f.date.is_none() || keep(f.date)).map(|f| f.path.clone()).collect();
+            if paths.is_empty() {
+                continue;
+            }
+            let src = format!("{name}_src_{i}");
+            let df = match self.format {
+                SpanFormat::Csv => {
+                    let (schema, _) = read_schema(Path::new(&paths[0]), self.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
+                    ctx.read_csv(paths.clone(), CsvReadOptions::new().has_header(true).schema(&schema)).await?
+                }
+                _ => ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?,
+            };
+            ctx.deregister_table(src.as_str())?;
+            ctx.register_table(src.as_str(), df.into_view())?;
+            if self.format == SpanFormat::Tempo {
+                let q = crate::engine::render(crate::queries::TEMPO_SPANS, &[("source", src.clone())]);
+                parts.push(format!("SELECT * FROM ({q})"));
+                continue;
+            }
+            let cols = select.iter().map(|(e, a)| format!("{e} AS {a}")).collect::<Vec<_>>().join(",\n  ");
+            parts.push(format!("SELECT\n  {cols}\nFROM {src}"));
+        }
+        let body = if parts.is_empty() {
+            crate::queries::EMPTY_SPANS.to_string()
+        } else {
+            parts.join("\nUNION ALL\n")
+        };
+        let sql = format!(
+            "CREATE OR REPLACE VIEW {name} AS SELECT trace_id, span_id, parent_id, start_ns, duration_ns, \
+             service, name, kind, is_error, vnode, vtype, env \
+             FROM ({body}) {}",
+            self.env_filter
+        );
+        ctx.sql(&sql).await?.collect().await?;
+        Ok(())
+    }
 }
 
 /// The `date=YYYY-MM-DD` Hive partition a path lies in, if any.
@@ -141,8 +221,16 @@ pub fn discover(path: &str, format: SpanFormat, window: &Window) -> Result<SpanF
     } else {
         return Err(Error::Config(format!("spans.path {path}: no such file or directory")));
     }
-    let mut files = SpanFiles::default();
+    let mut files = SpanFiles { format, ..Default::default() };
     for f in all {
+        let meta = std::fs::metadata(&f).ok();
+        let size = meta.as_ref().map(|m| m.len()).unwrap_or(0);
+        let mtime = meta
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as i64)
+            .unwrap_or(0);
+        files.listing.push((f.clone(), partition_date(&f), size, mtime));
         match partition_date(&f) {
             Some(d) if !date_in_read_range(d, window) => files.pruned += 1,
             _ => files.read.push(f),
@@ -408,12 +496,10 @@ fn attributes(
     out.push((env, "env"));
 }
 
-/// Registers `spans_all` over the window's span files.
+/// Finds and checks the window's span files and registers `spans_all`
+/// over all of them.
 pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) -> Result<SpanFiles> {
     let mut files = discover(&cfg.path, cfg.format, window)?;
-    // Group files by their normalising SELECT: files with the same shape are
-    // read by one listing scan.
-    let mut groups: Vec<(Vec<(String, &'static str)>, Vec<String>)> = Vec::new();
     let mut kept = Vec::new();
     for f in std::mem::take(&mut files.read) {
         let fname = f.display().to_string();
@@ -429,7 +515,8 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
         files.bytes += size;
         // Parquet footers give span rows; Tempo nests spans and CSV has no
         // footer, so their size stands in.
-        files.rows += rows.filter(|_| cfg.format == SpanFormat::Parquet).unwrap_or(size / 100);
+        let rows = rows.filter(|_| cfg.format == SpanFormat::Parquet).unwrap_or(size / 100);
+        files.rows += rows;
         let select = if cfg.format == SpanFormat::Tempo {
             check_tempo(&schema, &fname)?;
             vec![]
@@ -437,47 +524,19 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
             let resolved = resolve_columns(&schema, cfg, &fname)?;
             select_list(&resolved, cfg, &fname)?
         };
-        match groups.iter_mut().find(|(s, _)| *s == select) {
-            Some((_, v)) => v.push(fname),
-            None => groups.push((select, vec![fname])),
+        let rf = ReadFile { path: fname, date: partition_date(&f), rows };
+        match files.groups.iter_mut().find(|(s, _)| *s == select) {
+            Some((_, v)) => v.push(rf),
+            None => files.groups.push((select, vec![rf])),
         }
         kept.push(f);
     }
     files.read = kept;
-    let mut parts = Vec::new();
-    for (i, (select, paths)) in groups.iter().enumerate() {
-        let name = format!("spans_src_{i}");
-        let df = match cfg.format {
-            SpanFormat::Csv => {
-                let (schema, _) = read_schema(Path::new(&paths[0]), cfg.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
-                ctx.read_csv(paths.clone(), CsvReadOptions::new().has_header(true).schema(&schema)).await?
-            }
-            _ => ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?,
-        };
-        ctx.register_table(name.as_str(), df.into_view())?;
-        if cfg.format == SpanFormat::Tempo {
-            let q = crate::engine::render(crate::queries::TEMPO_SPANS, &[("source", name.clone())]);
-            parts.push(format!("SELECT * FROM ({q})"));
-            continue;
-        }
-        let cols = select.iter().map(|(e, a)| format!("{e} AS {a}")).collect::<Vec<_>>().join(",\n  ");
-        parts.push(format!("SELECT\n  {cols}\nFROM {name}"));
-    }
-    let body = if parts.is_empty() {
-        crate::queries::EMPTY_SPANS.to_string()
-    } else {
-        parts.join("\nUNION ALL\n")
-    };
-    let env_filter = match &cfg.environment {
+    files.env_filter = match &cfg.environment {
         Some(e) => format!("WHERE env IS NULL OR env = {}", sql_str(e)),
         None => String::new(),
     };
-    let sql = format!(
-        "CREATE OR REPLACE VIEW spans_all AS SELECT trace_id, span_id, parent_id, start_ns, duration_ns, \
-         service, name, kind, is_error, vnode, vtype, env \
-         FROM ({body}) {env_filter}"
-    );
-    ctx.sql(&sql).await?.collect().await?;
+    files.register_view(ctx, "spans_all", &|_| true).await?;
     Ok(files)
 }
 

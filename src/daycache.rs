@@ -1,0 +1,263 @@
+//! The per-day cache of partial results (SPEC §5 "Incremental").
+//!
+//! A run is computed as units of days ([`crate::pipeline`]): per day a
+//! *body* (the traces that start that day and end before the last
+//! `trace_slack_minutes` of it) and a *seam* (the traces that start that
+//! day and reach into its last minutes, read on into the next day). Each
+//! unit yields the partial tables of the per-trace stages plus its
+//! attribution rows and counts; those merge by concatenation, so a week is
+//! the union of its units whether they were computed now or cached.
+//!
+//! An entry lives in `state_dir/cache/<key>/<day>-<kind>-<fingerprint>/`:
+//! `<key>` hashes everything besides the span files that a partial depends
+//! on (ownermap's version, the queries, the spans settings, the slack, the
+//! catalog's SLO definitions); `<fingerprint>` hashes path, size and mtime
+//! of every span file in the partitions the unit reads, so a changed,
+//! added or removed file recomputes the days that read it. An entry is
+//! written into a hidden `.tmp-…` folder and renamed into place when
+//! complete: a killed run leaves only a temporary folder, which is never
+//! read and is removed by the next run.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::attribution::Attributed;
+use crate::engine::Table;
+use crate::error::{Error, Result};
+
+/// FNV-1a, 64 bit: a small stable hash for cache keys (not for security).
+pub struct Fnv(u64);
+
+impl Fnv {
+    pub fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    pub fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+        // A separator, so ("ab","c") and ("a","bc") differ.
+        self.0 = (self.0 ^ 0xff).wrapping_mul(0x100_0000_01b3);
+    }
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Counts of one unit, for `summary.json`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct UnitCounts {
+    /// span rows with a Timestamp on the unit's days (bodies only)
+    pub spans_day: i64,
+    /// span rows in the slack before the unit's first day (bodies only)
+    pub spans_before: i64,
+    /// span rows in the slack after the window (right-edge seams only)
+    pub spans_after: i64,
+    pub dups_day: i64,
+    pub dups_before: i64,
+    pub dups_after: i64,
+    pub traces: i64,
+    pub spans_in_window: i64,
+    pub unresolved_calls: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Meta {
+    counts: UnitCounts,
+    /// (hex trace id, signal service, signal operation, signal start, culprit)
+    attributed: Vec<(String, String, String, i64, String)>,
+    tables: Vec<String>,
+}
+
+/// One unit's partial results.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    pub counts: UnitCounts,
+    pub tables: Vec<(String, Table)>,
+    pub attributed: Vec<Attributed>,
+}
+
+/// The cache of one configuration (one `<key>` folder).
+pub struct DayCache {
+    dir: PathBuf,
+    /// `--full`: compute every unit, then refresh the entries
+    read: bool,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2).filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()).collect()
+}
+
+impl DayCache {
+    /// Opens (creating) `state_dir/cache/<key>`, and removes what killed
+    /// runs left behind and the folders of other keys.
+    pub fn open(state_dir: &Path, key: u64, read: bool) -> Result<DayCache> {
+        let root = state_dir.join("cache");
+        let name = format!("{key:016x}");
+        let dir = root.join(&name);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        // Another configuration's entries can never be used again by this
+        // one; one configuration per state dir keeps the cache small.
+        if let Ok(rd) = std::fs::read_dir(&root) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy() != name.as_str() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().to_string();
+                if let Some(pid) = n.strip_prefix(".tmp-").and_then(|r| r.split('-').next()) {
+                    if !pid_alive(pid) {
+                        let _ = std::fs::remove_dir_all(e.path());
+                    }
+                }
+            }
+        }
+        Ok(DayCache { dir, read })
+    }
+
+    /// The entry `name`, if a complete one exists (and `--full` is off).
+    pub fn get(&self, name: &str) -> Result<Option<Entry>> {
+        if !self.read {
+            return Ok(None);
+        }
+        let dir = self.dir.join(name);
+        let meta_path = dir.join("meta.json");
+        let Ok(text) = std::fs::read_to_string(&meta_path) else { return Ok(None) };
+        let meta: Meta = match serde_json::from_str(&text) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("ignoring cache entry {}: {e}", dir.display());
+                return Ok(None);
+            }
+        };
+        let mut tables = vec![];
+        for t in &meta.tables {
+            let path = dir.join(format!("{t}.parquet"));
+            match read_batches(&path) {
+                Ok(table) => tables.push((t.clone(), table)),
+                Err(e) => {
+                    tracing::warn!("ignoring cache entry {}: {e}", dir.display());
+                    return Ok(None);
+                }
+            }
+        }
+        let attributed = meta
+            .attributed
+            .into_iter()
+            .map(|(t, s, o, st, c)| Attributed { trace_id: unhex(&t), signal_service: s, signal_operation: o, signal_start: st, culprit_service: c })
+            .collect();
+        Ok(Some(Entry { counts: meta.counts, tables, attributed }))
+    }
+
+    /// Stores `entry` as `name`, replacing older entries with the same
+    /// `prefix` (the same day and kind, other fingerprints).
+    pub fn put(&self, name: &str, prefix: &str, entry: &Entry) -> Result<()> {
+        let tmp = self.dir.join(format!(".tmp-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        for (t, table) in &entry.tables {
+            write_batches(&tmp.join(format!("{t}.parquet")), table)?;
+        }
+        let meta = Meta {
+            counts: entry.counts,
+            attributed: entry
+                .attributed
+                .iter()
+                .map(|a| (hex(&a.trace_id), a.signal_service.clone(), a.signal_operation.clone(), a.signal_start, a.culprit_service.clone()))
+                .collect(),
+            tables: entry.tables.iter().map(|(t, _)| t.clone()).collect(),
+        };
+        let text = serde_json::to_string(&meta).map_err(|e| Error::Other(e.to_string()))?;
+        let meta_path = tmp.join("meta.json");
+        std::fs::write(&meta_path, text).map_err(|e| Error::io(&meta_path, e))?;
+        if let Ok(rd) = std::fs::read_dir(&self.dir) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().to_string();
+                if n.starts_with(prefix) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dst = self.dir.join(name);
+        std::fs::rename(&tmp, &dst).map_err(|e| Error::io(&dst, e))?;
+        Ok(())
+    }
+
+    /// Removes entries of days outside `keep_days` (names start with the day).
+    pub fn retain_days(&self, keep_days: &[String]) {
+        if let Ok(rd) = std::fs::read_dir(&self.dir) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().to_string();
+                if !n.starts_with('.') && !keep_days.iter().any(|d| n.starts_with(d.as_str())) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+    }
+}
+
+/// Whether a process id from a temporary folder's name still runs (where
+/// /proc exists; elsewhere assume it does not).
+fn pid_alive(pid: &str) -> bool {
+    pid.parse::<u32>().is_ok_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists())
+}
+
+fn write_batches(path: &Path, table: &Table) -> Result<()> {
+    let schema = table.batches.first().map(|b| b.schema()).unwrap_or_else(|| table.schema.clone());
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut w = ArrowWriter::try_new(file, schema, None)?;
+    for b in &table.batches {
+        w.write(b)?;
+    }
+    w.close()?;
+    Ok(())
+}
+
+fn read_batches(path: &Path) -> Result<Table> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let schema: SchemaRef = Arc::clone(builder.schema());
+    let batches = builder.build()?.collect::<std::result::Result<Vec<RecordBatch>, _>>()?;
+    Ok(Table { schema, batches })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_separates_fields() {
+        let h = |parts: &[&str]| {
+            let mut f = Fnv::new();
+            parts.iter().for_each(|p| f.write(p.as_bytes()));
+            f.finish()
+        };
+        assert_ne!(h(&["ab", "c"]), h(&["a", "bc"]));
+        assert_eq!(h(&["x"]), h(&["x"]));
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        let b = vec![0u8, 1, 0xab, 0xff];
+        assert_eq!(unhex(&hex(&b)), b);
+    }
+}
