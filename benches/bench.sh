@@ -9,6 +9,11 @@
 # Set NO_PEERS=1 to skip the baselines.
 #
 # Usage: benches/bench.sh [SPANS_PER_DAY ...]     (default: 1000000 10000000)
+#        benches/bench.sh week     7 days x 10 M spans under memory_limit 4g:
+#                                  a full run, then last night's run (6 days)
+#                                  and tonight's incremental run (7 days, one
+#                                  new day), whose tables must equal the full
+#                                  run's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ownermap-target}"
@@ -17,6 +22,35 @@ BIN="$CARGO_TARGET_DIR/release/ownermap"
 DATA=target/bench-data
 mkdir -p "$DATA"
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+timed() { # label, out-dir, args... : runs ownermap, prints wall/RSS/stages
+  local label=$1 out=$2; shift 2
+  OWNERMAP_LOG=warn /usr/bin/time -f "%e %M" -o "$DATA/time-run" "$BIN" run --out "$out" "$@" || [ $? -eq 3 ]
+  read -r wall rss_kb < "$DATA/time-run"
+  python3 - "$out/summary.json" "$label" "$wall" "$rss_kb" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); label, wall, rss = sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+st = {}
+for x in s["stages"]:
+    st[x["stage"]] = round(st.get(x["stage"], 0) + x["seconds"], 2)
+print(f'{label:>14}  {s["spans_in_window"]:>11} spans  {wall:8.2f} s  {int(s["spans_in_window"]/max(wall,1e-9)):>10} spans/s  '
+      f'peak RSS {rss/1048576:5.2f} GB  days computed/cached {s["days_computed"]}/{s["days_cached"]}  stages {st}')
+PY
+}
+if [ "${1:-}" = week ]; then
+  dir="$DATA/d70m"
+  if [ ! -f "$dir/ownermap.toml" ]; then
+    OWNERMAP_LOG=warn "$BIN" generate --out "$dir" --services 40 --days 7 --spans-per-day 10000000 --end 2026-11-22 --seed 7
+    printf '[engine]\nmemory_limit = "4g"\n' >> "$dir/ownermap.toml"
+  fi
+  timed "full week" "$DATA/out-week-full" --config "$dir/ownermap.toml" --full
+  timed "last night" "$DATA/out-week-prev" --config "$dir/ownermap.toml" --end 2026-11-21 --days 6
+  timed "incremental" "$DATA/out-week-incr" --config "$dir/ownermap.toml"
+  for f in "$DATA"/out-week-full/data/*.csv; do
+    cmp -s "$f" "$DATA/out-week-incr/data/$(basename "$f")" || { echo "DIFFERS: $(basename "$f")"; exit 1; }
+  done
+  echo "incremental tables identical to the full run's"
+  exit 0
+fi
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(1000000 10000000)
 results="["
 for n in "${sizes[@]}"; do
@@ -26,7 +60,7 @@ for n in "${sizes[@]}"; do
     OWNERMAP_LOG=warn "$BIN" generate --out "$dir" --services 40 --days 1 --spans-per-day "$n" --end 2026-11-22 --seed 7
   fi
   out="$DATA/out-$n"
-  OWNERMAP_LOG=warn /usr/bin/time -f "%e %M" -o "$DATA/time-$n" "$BIN" run --config "$dir/ownermap.toml" --out "$out"
+  OWNERMAP_LOG=warn /usr/bin/time -f "%e %M" -o "$DATA/time-$n" "$BIN" run --config "$dir/ownermap.toml" --out "$out" --full
   read -r wall rss_kb < "$DATA/time-$n"
   spans=$(python3 -c "import json;print(json.load(open('$out/summary.json'))['spans_in_window'])")
   stages=$(python3 -c "import json;print(json.dumps({s['stage']: round(s['seconds'],2) for s in json.load(open('$out/summary.json'))['stages']}))")

@@ -1,8 +1,7 @@
--- SPEC §5: the spans of a unit's seam traces (those that start on the
--- unit's days and reach into their last `trace_slack_minutes`), read on
--- into the next day (to the end of the slack at the window's end), so
--- that a trace crossing midnight is analysed whole and counted once.
-SELECT *
-FROM {{source}}
-WHERE start_ns >= {{read_start_ns}} AND start_ns < {{read_end_ns}}
-  AND trace_id IN (SELECT trace_id FROM seam_ids)
+-- SPEC §5: a seam unit's spans: those its body read for the seam traces
+-- (`seam_head`), and those after midnight (`seam_tail`: kept by the next
+-- day's body, or read from the slack after the window's end), only of
+-- this unit's seam traces.
+SELECT * FROM seam_head
+UNION ALL
+SELECT * FROM seam_tail WHERE trace_id IN (SELECT trace_id FROM seam_ids)

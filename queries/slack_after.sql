@@ -1,9 +1,8 @@
--- SPEC §2 intro: spans read in the slack after the window (no window trace
--- starts there) and their duplicate rows, for summary.json.
+-- SPEC §2 intro: spans read in the slack after the window (`seam_tail`; no
+-- window trace starts there) and their duplicate rows, for summary.json.
 WITH k AS (
   SELECT trace_id, span_id, COUNT(*) AS n
-  FROM unit_spans
-  WHERE start_ns >= {{start_ns}} AND start_ns < {{end_ns}}
+  FROM seam_tail
   GROUP BY trace_id, span_id
 )
 SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS spans,

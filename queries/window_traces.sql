@@ -1,9 +1,18 @@
--- SPEC §2 intro: a trace belongs to the window by the Timestamp of its
--- earliest span among the spans read; its day is that span's UTC date
--- (days since the epoch). A body unit leaves out the traces reaching into
--- its last `trace_slack_minutes` (`{{seam_start_ns}}`): its seam unit
--- analyses those whole.
-SELECT trace_id, CAST(trace_start / 86400000000000 AS INT) AS day
+-- SPEC §2 intro and §5: every trace a body unit read, classed by where its
+-- earliest span read lies. A trace belongs to the window by the Timestamp
+-- of its earliest span among the spans read; its day is that span's UTC
+-- date (days since the epoch).
+--   0 body:  starts on the unit's days, ends before their last
+--            `trace_slack_minutes` ({{seam_start_ns}}): analysed here;
+--   1 seam:  starts on the unit's days and reaches into those minutes: its
+--            spans are kept for the seam unit, which reads on past midnight;
+--   2 carry: starts in the slack before the unit's days: the previous day's
+--            seam trace; its spans from the unit's first day on are kept
+--            for that seam unit.
+SELECT trace_id,
+       CAST(trace_start / 86400000000000 AS INT) AS day,
+       CASE WHEN trace_start < {{day_start_ns}} THEN 2
+            WHEN trace_last >= {{seam_start_ns}} THEN 1
+            ELSE 0 END AS class
 FROM trace_stats
-WHERE trace_start >= {{day_start_ns}} AND trace_start < {{day_end_ns}}
-  AND trace_last < {{seam_start_ns}}
+WHERE trace_start < {{day_end_ns}}

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::analysis::{attribution, docs, edges, graph, history, latency, load, rotation, slo, window};
 use crate::config::Config;
 use crate::config::day_start_ns;
-use crate::engine::{self, Table, render};
+use crate::engine::{self, Table};
 use crate::queries;
 use crate::error::Result;
 use crate::input::{catalog, incidents, spans, teams};
@@ -256,14 +256,22 @@ impl Unit {
     fn day_end(&self) -> i64 {
         day_start_ns(self.last + Duration::days(1))
     }
-    /// The partitions whose files the unit opens: the day before (the
-    /// slack), its days, and for a seam the day after.
-    fn keeps(&self, d: Option<NaiveDate>) -> bool {
-        if !self.partitioned {
-            return true;
-        }
+    /// The partitions whose files the result depends on: a body reads the
+    /// day before (its slack) and its days; a seam is made of its body's
+    /// and the next day's body's spans (or, at the window's end, of the
+    /// slack after it).
+    fn depends(&self, d: Option<NaiveDate>) -> bool {
         let hi = if self.seam { self.last + Duration::days(1) } else { self.last };
-        d.is_some_and(|d| d >= self.first - Duration::days(1) && d <= hi)
+        !self.partitioned || d.is_some_and(|d| d >= self.first - Duration::days(1) && d <= hi)
+    }
+    /// The partitions whose files the unit opens (a seam opens files only
+    /// at the window's end, for the slack after it).
+    fn reads(&self, d: Option<NaiveDate>) -> bool {
+        if self.seam {
+            !self.partitioned || d.is_some_and(|d| d >= self.last && d <= self.last + Duration::days(1))
+        } else {
+            self.depends(d)
+        }
     }
     fn name(&self, fingerprint: u64) -> (String, String) {
         let prefix = format!("{}_{}-{}-", self.first, self.last, if self.seam { "seam" } else { "body" });
@@ -315,7 +323,7 @@ async fn partials(
     for seam in [false, true] {
         for (n, &(first, last)) in days.iter().enumerate() {
             let unit = Unit { first, last, seam, right_edge: last == w.end, partitioned: per_day };
-            let fp = files.fingerprint(&|d| unit.keeps(d));
+            let fp = files.fingerprint(&|d| unit.depends(d));
             let (name, prefix) = unit.name(fp);
             let label = if per_day { first.to_string() } else { format!("{first}..{last}") };
             let entry = match cache.get(&name)? {
@@ -330,8 +338,15 @@ async fn partials(
                     if !seam {
                         totals.days_computed += 1;
                     }
-                    let ids = merged.get(&format!("seam_ids/{first}"));
-                    let e = compute_unit(cfg, ctx, files, &unit, ids, t, &mut totals).await?;
+                    let e = if seam {
+                        let next = last + Duration::days(1);
+                        let get = |k: String| merged.get(&k).cloned().ok_or_else(|| crate::error::Error::Other(format!("no {k}")));
+                        let from_body = [get(format!("seam_ids/{first}"))?, get(format!("seam_spans/{first}"))?];
+                        let tail = if unit.right_edge { None } else { Some(get(format!("carry_spans/{next}"))?) };
+                        compute_seam(cfg, ctx, files, &unit, from_body, tail, t).await?
+                    } else {
+                        compute_body(cfg, ctx, files, &unit, t, &mut totals).await?
+                    };
                     cache.put(&name, &prefix, &e)?;
                     e
                 }
@@ -352,8 +367,8 @@ async fn partials(
             }
             found.extend(entry.attributed);
             for (tname, table) in entry.tables {
-                // A body's seam ids are kept per unit for its seam.
-                let key = if tname == "seam_ids" { format!("seam_ids/{first}") } else { tname };
+                // What a body keeps for the seams is kept per day.
+                let key = if PARTIAL_TABLES.contains(&tname.as_str()) { tname } else { format!("{tname}/{first}") };
                 let m = merged.entry(key).or_insert_with(|| Table { schema: table.schema.clone(), batches: vec![] });
                 m.batches.extend(table.batches);
             }
@@ -367,42 +382,47 @@ async fn partials(
     Ok((totals, found))
 }
 
-/// Computes one unit: reads its partitions, takes its traces (in buckets of
-/// hash(TraceId) when a body is too big for the memory limit) and runs the
-/// per-trace stages; a body also keeps its `seam_ids`, a seam reads those.
-#[allow(clippy::too_many_arguments)]
-async fn compute_unit(
+/// The per-trace stages on `window_spans`, then the partial tables (and
+/// `extra` tables) collected into `tables`.
+async fn stages(ctx: &SessionContext, t: &mut Timer, entry: &mut crate::daycache::Entry, tables: &mut std::collections::BTreeMap<&'static str, Table>, extra: &[&'static str]) -> Result<()> {
+    entry.counts.unresolved_calls += edges::daily(ctx).await?;
+    t.done("edges");
+    latency::daily(ctx).await?;
+    t.done("latency");
+    entry.attributed.extend(attribution::attribute(ctx).await?);
+    t.done("attribution");
+    slo::daily(ctx).await?;
+    t.done("slos");
+    for &name in PARTIAL_TABLES.iter().chain(extra) {
+        let part = engine::query(ctx, &format!("SELECT * FROM {name}")).await?;
+        let e = tables.entry(name).or_insert_with(|| Table { schema: part.schema.clone(), batches: vec![] });
+        e.batches.extend(part.batches);
+    }
+    Ok(())
+}
+
+/// Computes a body: reads its partitions, takes its traces (in buckets of
+/// hash(TraceId) when the day is too big for the memory limit) and runs the
+/// per-trace stages; keeps what the seams need (`seam_ids`, `seam_spans`,
+/// `carry_spans`).
+async fn compute_body(
     cfg: &Config,
     ctx: &SessionContext,
     files: &spans::SpanFiles,
     unit: &Unit,
-    seam_ids: Option<&Table>,
     t: &mut Timer,
     totals: &mut Totals,
 ) -> Result<crate::daycache::Entry> {
-    use crate::daycache::{Entry, UnitCounts};
-    let w = &cfg.window;
-    let slack = w.slack_ns();
-    let keep = |d: Option<NaiveDate>| unit.keeps(d);
+    let slack = cfg.window.slack_ns();
+    let keep = |d: Option<NaiveDate>| unit.reads(d);
     files.register_view(ctx, "unit_spans", &keep).await?;
-    let (template, lo, hi) = if unit.seam {
-        let hi = if unit.right_edge { unit.day_end() + slack } else { unit.day_end() + 86_400_000_000_000 };
-        (queries::SEAM_SPANS, unit.day_start() - slack, hi)
-    } else {
-        (queries::SPANS_READ, unit.day_start() - slack, unit.day_end())
-    };
-    if let Some(ids) = seam_ids {
-        engine::register_batches(ctx, "seam_ids", &ids.schema, ids.batches.clone())?;
-    } else if unit.seam {
-        engine::view(ctx, "seam_ids", "SELECT trace_id FROM spans_all WHERE false").await?;
-    }
     let scope = window::Scope {
-        read_sql: window::read_sql(template, "unit_spans", lo, hi),
+        read_sql: window::read_sql(queries::SPANS_READ, "unit_spans", unit.day_start() - slack, unit.day_end()),
         day_start_ns: unit.day_start(),
         day_end_ns: unit.day_end(),
-        seam_start_ns: (!unit.seam).then(|| unit.day_end() - slack),
+        seam_start_ns: unit.day_end() - slack,
     };
-    let k = if unit.seam { 1 } else { trace_buckets(cfg, files.rows_where(&keep)) };
+    let k = trace_buckets(cfg, files.rows_where(&keep));
     totals.trace_buckets = totals.trace_buckets.max(k);
     // A folder per unit: the engine caches listings by path.
     let shuffle_dir = cfg.state_dir.join("spill").join(format!("buckets-{}-{}", std::process::id(), unit.first));
@@ -414,51 +434,64 @@ async fn compute_unit(
         vec![]
     };
     let mut counts = window::ScopeCounts::default();
-    let mut entry = Entry::default();
-    let mut tables: std::collections::BTreeMap<&str, Table> = Default::default();
+    let mut entry = crate::daycache::Entry::default();
+    let mut tables = Default::default();
     for b in 0..k {
         counts += window::build(ctx, &scope, buckets.get(b).map(|p| p.as_path())).await?;
         t.done("scan");
-        entry.counts.unresolved_calls += edges::daily(ctx).await?;
-        t.done("edges");
-        latency::daily(ctx).await?;
-        t.done("latency");
-        entry.attributed.extend(attribution::attribute(ctx).await?);
-        t.done("attribution");
-        slo::daily(ctx).await?;
-        t.done("slos");
-        let names: &[&str] = if unit.seam { &[] } else { &["seam_ids"] };
-        for &name in PARTIAL_TABLES.iter().chain(names) {
-            let part = engine::query(ctx, &format!("SELECT * FROM {name}")).await?;
-            let e = tables.entry(name).or_insert_with(|| Table { schema: part.schema.clone(), batches: vec![] });
-            e.batches.extend(part.batches);
-        }
+        stages(ctx, t, &mut entry, &mut tables, &["seam_ids", "seam_spans", "carry_spans"]).await?;
     }
     if k > 1 {
         let _ = std::fs::remove_dir_all(&shuffle_dir);
     }
     entry.tables = tables.into_iter().map(|(n, t)| (n.to_string(), t)).collect();
-    entry.counts = UnitCounts {
-        traces: counts.traces,
-        spans_in_window: counts.spans_in_window,
-        unresolved_calls: entry.counts.unresolved_calls,
-        ..Default::default()
-    };
-    if !unit.seam {
-        entry.counts.spans_day = counts.spans_day;
-        entry.counts.spans_before = counts.spans - counts.spans_day;
-        entry.counts.dups_day = counts.dups_day;
-        entry.counts.dups_before = counts.dups - counts.dups_day;
-    } else if unit.right_edge {
-        // The slack after the window: read, but no trace of the window
-        // starts there.
-        let sql = render(queries::SLACK_AFTER, &[("start_ns", unit.day_end().to_string()), ("end_ns", (unit.day_end() + slack).to_string())]);
-        let t = engine::query(ctx, &sql).await?;
-        let v = crate::table::read::i64s(&t, "spans");
-        let d = crate::table::read::i64s(&t, "dups");
-        entry.counts.spans_after = v.first().copied().flatten().unwrap_or(0);
-        entry.counts.dups_after = d.first().copied().flatten().unwrap_or(0);
+    let c = &mut entry.counts;
+    c.traces = counts.traces;
+    c.spans_in_window = counts.spans_in_window;
+    c.spans_day = counts.spans_day;
+    c.spans_before = counts.spans - counts.spans_day;
+    c.dups_day = counts.dups_day;
+    c.dups_before = counts.dups - counts.dups_day;
+    Ok(entry)
+}
+
+/// Computes a seam from its body's `seam_ids` and `seam_spans` and the
+/// spans after midnight: the next body's `carry_spans`, or at the window's
+/// end the slack after it, read from the files.
+async fn compute_seam(
+    cfg: &Config,
+    ctx: &SessionContext,
+    files: &spans::SpanFiles,
+    unit: &Unit,
+    [ids, head]: [Table; 2],
+    tail: Option<Table>,
+    t: &mut Timer,
+) -> Result<crate::daycache::Entry> {
+    let slack = cfg.window.slack_ns();
+    engine::register_batches(ctx, "seam_ids", &ids.schema, ids.batches)?;
+    engine::register_batches(ctx, "seam_head", &head.schema, head.batches)?;
+    let mut entry = crate::daycache::Entry::default();
+    match tail {
+        Some(tail) => engine::register_batches(ctx, "seam_tail", &tail.schema, tail.batches)?,
+        None => {
+            files.register_view(ctx, "unit_spans", &|d| unit.reads(d)).await?;
+            let day = unit.last.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days();
+            let end = unit.day_end();
+            engine::materialize(ctx, "seam_tail", &window::tail_sql(day, end, end + slack)).await?;
+            // The slack after the window: read, though no trace of the
+            // window starts there.
+            let t = engine::query(ctx, queries::SLACK_AFTER).await?;
+            entry.counts.spans_after = crate::table::read::i64s(&t, "spans").first().copied().flatten().unwrap_or(0);
+            entry.counts.dups_after = crate::table::read::i64s(&t, "dups").first().copied().flatten().unwrap_or(0);
+        }
     }
+    let counts = window::seam(ctx).await?;
+    t.done("scan");
+    let mut tables = Default::default();
+    stages(ctx, t, &mut entry, &mut tables, &[]).await?;
+    entry.tables = tables.into_iter().map(|(n, t)| (n.to_string(), t)).collect();
+    entry.counts.traces = counts.traces;
+    entry.counts.spans_in_window = counts.spans_in_window;
     Ok(entry)
 }
 

@@ -15,7 +15,7 @@ queries! {
     TEMPO_SPANS => "tempo_spans.sql",
     SPANS_READ => "spans_read.sql",
     SEAM_SPANS => "seam_spans.sql",
-    SEAM_IDS => "seam_ids.sql",
+    SEAM_TAIL_READ => "seam_tail_read.sql",
     SLACK_AFTER => "slack_after.sql",
     WINDOW_TRACES => "window_traces.sql",
     WINDOW_SPANS => "window_spans.sql",

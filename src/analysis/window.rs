@@ -19,9 +19,8 @@ pub struct Scope {
     /// traces whose earliest span read lies in [day_start, day_end)
     pub day_start_ns: i64,
     pub day_end_ns: i64,
-    /// a body leaves traces with a span at or after this to its seam (and
-    /// materialises their ids as `seam_ids`); a seam takes all its traces
-    pub seam_start_ns: Option<i64>,
+    /// traces with a span at or after this are left to the seam unit
+    pub seam_start_ns: i64,
 }
 
 impl Scope {
@@ -29,7 +28,7 @@ impl Scope {
         vec![
             ("day_start_ns", self.day_start_ns.to_string()),
             ("day_end_ns", self.day_end_ns.to_string()),
-            ("seam_start_ns", self.seam_start_ns.unwrap_or(i64::MAX).to_string()),
+            ("seam_start_ns", self.seam_start_ns.to_string()),
         ]
     }
 }
@@ -83,10 +82,17 @@ impl std::ops::AddAssign for ScopeCounts {
     }
 }
 
-/// Registers the `spans_read` view, materialises the per-trace statistics,
-/// `window_traces` and `window_spans` (and, for a body, `seam_ids`). The
-/// spans are read twice (once for the per-trace statistics, once for the
-/// traces' spans) so that only the taken traces' spans are held in memory.
+/// The columns of `window_spans`.
+const SPAN_COLUMNS: &str = "trace_id, span_id, parent_id, start_ns, duration_ns, service, name, kind, is_error, vnode, vtype, day";
+
+/// A body unit: registers the `spans_read` view, materialises the per-trace
+/// statistics and `window_traces`, then every span read with its trace's
+/// class, and from that `window_spans` (the body traces the stages
+/// analyse), `seam_spans` and `seam_ids` (this unit's seam traces) and
+/// `carry_spans` (the previous day's seam traces from this unit's first day
+/// on). The spans are read twice (once for the per-trace statistics, once
+/// for their spans) so that only one pass's per-trace table and the spans
+/// are held in memory.
 /// `shuffled`: the folder of one bucket written by [`shuffle`] (the spans
 /// read come from there); `None`: from `scope.read_sql`.
 pub async fn build(ctx: &SessionContext, scope: &Scope, shuffled: Option<&Path>) -> Result<ScopeCounts> {
@@ -110,11 +116,35 @@ pub async fn build(ctx: &SessionContext, scope: &Scope, shuffled: Option<&Path>)
         dups_day: engine::scalar_i64(ctx, &sum("duplicate_rows_day")).await?,
         ..Default::default()
     };
-    counts.traces = engine::materialize(ctx, "window_traces", &render(queries::WINDOW_TRACES, &p)).await? as i64;
-    if scope.seam_start_ns.is_some() {
-        engine::materialize(ctx, "seam_ids", &render(queries::SEAM_IDS, &p)).await?;
-    }
+    engine::materialize(ctx, "window_traces", &render(queries::WINDOW_TRACES, &p)).await?;
     ctx.deregister_table("trace_stats")?;
-    counts.spans_in_window = engine::materialize(ctx, "window_spans", queries::WINDOW_SPANS).await? as i64;
+    counts.traces = engine::scalar_i64(ctx, "SELECT COUNT(*) FROM window_traces WHERE class = 0").await?;
+    engine::materialize(ctx, "seam_ids", "SELECT trace_id FROM window_traces WHERE class = 1").await?;
+    engine::materialize(ctx, "window_spans_all", queries::WINDOW_SPANS).await?;
+    engine::view(ctx, "window_spans", &format!("SELECT {SPAN_COLUMNS} FROM window_spans_all WHERE class = 0")).await?;
+    engine::materialize(ctx, "seam_spans", &format!("SELECT {SPAN_COLUMNS} FROM window_spans_all WHERE class = 1")).await?;
+    engine::materialize(
+        ctx,
+        "carry_spans",
+        &format!("SELECT {SPAN_COLUMNS} FROM window_spans_all WHERE class = 2 AND start_ns >= {}", scope.day_start_ns),
+    )
+    .await?;
+    counts.spans_in_window = engine::scalar_i64(ctx, "SELECT COUNT(*) FROM window_spans").await?;
     Ok(counts)
+}
+
+/// A seam unit: `window_spans` from `seam_head`, `seam_tail` and
+/// `seam_ids` (registered by the caller); counts its traces and spans.
+pub async fn seam(ctx: &SessionContext) -> Result<ScopeCounts> {
+    let spans = engine::materialize(ctx, "window_spans", queries::SEAM_SPANS).await? as i64;
+    let traces = engine::scalar_i64(ctx, "SELECT COUNT(*) FROM seam_ids").await?;
+    Ok(ScopeCounts { traces, spans_in_window: spans, ..Default::default() })
+}
+
+/// The SQL of the slack after the window for the last day's seam.
+pub fn tail_sql(day: i64, start_ns: i64, end_ns: i64) -> String {
+    render(
+        queries::SEAM_TAIL_READ,
+        &[("day", day.to_string()), ("read_start_ns", start_ns.to_string()), ("read_end_ns", end_ns.to_string())],
+    )
 }
