@@ -35,6 +35,14 @@ pub enum Command {
     Plan(cmd::plan::Args),
     /// Ad-hoc SQL over the window's spans, edges, services, catalog and incidents.
     Sql(cmd::sql::Args),
+    /// Start a Ballista scheduler that knows ownermap's SQL functions.
+    #[cfg(feature = "ballista")]
+    #[command(after_help = "Example:\n  ownermap scheduler --bind 0.0.0.0:50050")]
+    Scheduler(cmd::cluster::SchedulerArgs),
+    /// Start a Ballista executor that knows ownermap's SQL functions.
+    #[cfg(feature = "ballista")]
+    #[command(after_help = "Example:\n  ownermap executor --scheduler 10.0.0.5:50050 --bind 0.0.0.0 --port 50051 --work-dir /var/lib/ownermap/executor")]
+    Executor(cmd::cluster::ExecutorArgs),
 }
 
 /// Parses arguments, runs the verb, and returns the process exit code.
@@ -56,6 +64,10 @@ pub fn main() -> ExitCode {
         Command::Graph(a) => cmd::graph::run(a),
         Command::Plan(a) => cmd::plan::run(a),
         Command::Sql(a) => cmd::sql::run(a),
+        #[cfg(feature = "ballista")]
+        Command::Scheduler(a) => cmd::cluster::scheduler(a),
+        #[cfg(feature = "ballista")]
+        Command::Executor(a) => cmd::cluster::executor(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

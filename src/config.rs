@@ -100,6 +100,7 @@ pub struct RawOutput {
 #[serde(deny_unknown_fields)]
 pub struct RawEngine {
     pub url: Option<String>,
+    pub work_dir: Option<String>,
     pub memory_limit: Option<String>,
     pub target_partitions: Option<usize>,
     pub trace_buckets: Option<usize>,
@@ -230,6 +231,9 @@ pub fn day_start_ns(d: NaiveDate) -> i64 {
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub url: String,
+    /// on a cluster: where intermediate tables are written (a folder the
+    /// client and every executor reach at the same path)
+    pub work_dir: PathBuf,
     pub memory_limit: Option<usize>,
     pub target_partitions: usize,
     /// process traces in this many buckets of hash(TraceId) (default: from
@@ -381,9 +385,9 @@ impl Config {
         if url != "local" && !url.starts_with("ballista://") {
             return Err(Error::Config(format!("engine.url = {url:?}: expected \"local\" or \"ballista://host:port\"")));
         }
-        if url.starts_with("ballista://") {
+        if url.starts_with("ballista://") && !cfg!(feature = "ballista") {
             return Err(Error::Config(format!(
-                "engine.url = {url:?}: this build has no Ballista support; only \"local\" runs here"
+                "engine.url = {url:?}: this build has no Ballista support (build with --features ballista); only \"local\" runs here"
             )));
         }
         let memory_limit = match raw.engine.memory_limit.as_deref() {
@@ -392,6 +396,7 @@ impl Config {
         };
         let engine = EngineConfig {
             url,
+            work_dir: raw.engine.work_dir.as_deref().map(&resolve).unwrap_or_else(|| state_dir.join("cluster-work")),
             memory_limit,
             trace_buckets: raw.engine.trace_buckets,
             target_partitions: raw.engine.target_partitions.unwrap_or_else(|| {

@@ -7,7 +7,6 @@ use std::time::Instant;
 use chrono::{Duration, NaiveDate};
 use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
@@ -113,7 +112,7 @@ impl Timer {
 
 /// Registers the `owners` table (service → team; team NULL when the entry
 /// names none) from the catalog.
-pub fn register_owners(ctx: &SessionContext, cat: &catalog::Catalog) -> Result<()> {
+pub async fn register_owners(ctx: &SessionContext, cat: &catalog::Catalog) -> Result<()> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("service", DataType::Utf8, false),
         Field::new("team", DataType::Utf8, true),
@@ -121,9 +120,7 @@ pub fn register_owners(ctx: &SessionContext, cat: &catalog::Catalog) -> Result<(
     let services: StringArray = cat.entries.iter().map(|e| Some(e.name.as_str())).collect();
     let teams: StringArray = cat.entries.iter().map(|e| e.team.as_deref()).collect();
     let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(services), Arc::new(teams)])?;
-    ctx.deregister_table("owners")?;
-    ctx.register_table("owners", Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
-    Ok(())
+    engine::register_batches(ctx, "owners", &(schema as _), vec![batch]).await
 }
 
 /// Runs the analyses for a config on a session.
@@ -139,7 +136,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
 
     progress.stage("reading inputs");
     let org = read_org(cfg, &mut summary)?;
-    register_owners(ctx, &org.catalog)?;
+    register_owners(ctx, &org.catalog).await?;
     let files = spans::register(ctx, &cfg.spans, &cfg.window).await?;
     summary.files_read = files.read.len();
     summary.files_pruned = files.pruned;
@@ -147,7 +144,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     summary.files_skipped = files.skipped.clone();
     t.done("inputs");
 
-    slo::prepare(ctx, &org)?;
+    slo::prepare(ctx, &org).await?;
     let (counts, found) = partials(cfg, ctx, &files, &org, progress, &mut t).await?;
     summary.spans_read = counts.spans_read;
     summary.spans_in_window = counts.spans_in_window;
@@ -377,7 +374,7 @@ async fn partials(
     cache.retain_days(&days.iter().map(|(f, l)| format!("{f}_{l}-")).collect::<Vec<_>>());
     for name in PARTIAL_TABLES {
         let table = merged.remove(name).unwrap_or_else(|| Table { schema: Arc::new(Schema::empty()), batches: vec![] });
-        engine::register_batches(ctx, name, &table.schema, table.batches)?;
+        engine::register_batches(ctx, name, &table.schema, table.batches).await?;
     }
     Ok((totals, found))
 }
@@ -468,11 +465,11 @@ async fn compute_seam(
     t: &mut Timer,
 ) -> Result<crate::daycache::Entry> {
     let slack = cfg.window.slack_ns();
-    engine::register_batches(ctx, "seam_ids", &ids.schema, ids.batches)?;
-    engine::register_batches(ctx, "seam_head", &head.schema, head.batches)?;
+    engine::register_batches(ctx, "seam_ids", &ids.schema, ids.batches).await?;
+    engine::register_batches(ctx, "seam_head", &head.schema, head.batches).await?;
     let mut entry = crate::daycache::Entry::default();
     match tail {
-        Some(tail) => engine::register_batches(ctx, "seam_tail", &tail.schema, tail.batches)?,
+        Some(tail) => engine::register_batches(ctx, "seam_tail", &tail.schema, tail.batches).await?,
         None => {
             files.register_view(ctx, "unit_spans", &|d| unit.reads(d)).await?;
             let day = unit.last.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days();
@@ -584,9 +581,9 @@ pub fn publish(cfg: &Config, result: &RunResult) -> Result<()> {
 pub async fn org_and_edges(cfg: &Config, ctx: &SessionContext) -> Result<(Org, Vec<graph::Edge>)> {
     let mut summary = Summary::default();
     let org = read_org(cfg, &mut summary)?;
-    register_owners(ctx, &org.catalog)?;
+    register_owners(ctx, &org.catalog).await?;
     let files = spans::register(ctx, &cfg.spans, &cfg.window).await?;
-    slo::prepare(ctx, &org)?;
+    slo::prepare(ctx, &org).await?;
     partials(cfg, ctx, &files, &org, &Quiet, &mut Timer::new()).await?;
     let t = edges::weekly(ctx).await?;
     Ok((org, graph::edges_from_table(&t)))
@@ -594,6 +591,6 @@ pub async fn org_and_edges(cfg: &Config, ctx: &SessionContext) -> Result<(Org, V
 
 /// Convenience for tests and tools: a session from the config, then [`run`].
 pub async fn run_config(cfg: &Config) -> Result<RunResult> {
-    let ctx = engine::session(&cfg.engine, Some(&cfg.state_dir.join("spill")))?;
+    let ctx = engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
     run(cfg, &ctx, &Quiet).await
 }

@@ -21,7 +21,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Float64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
 
 use crate::analysis::graph::Edge;
@@ -33,7 +32,7 @@ use crate::sketch::Sketch;
 use crate::table::{Rows, bo, f, fo, i, read, s};
 
 /// Registers `slo_defs` (one row per catalog SLO).
-fn register_defs(ctx: &SessionContext, org: &Org) -> Result<()> {
+async fn register_defs(ctx: &SessionContext, org: &Org) -> Result<()> {
     let defs: Vec<_> = org.catalog.entries.iter().flat_map(|e| e.slos.iter().map(move |s| (e, s))).collect();
     let schema = Arc::new(Schema::new(vec![
         Field::new("service", DataType::Utf8, false),
@@ -50,14 +49,12 @@ fn register_defs(ctx: &SessionContext, org: &Org) -> Result<()> {
             Arc::new(Float64Array::from_iter(defs.iter().map(|(_, s)| s.latency_ms))),
         ],
     )?;
-    ctx.deregister_table("slo_defs")?;
-    ctx.register_table("slo_defs", Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
-    Ok(())
+    engine::register_batches(ctx, "slo_defs", &(schema as _), vec![batch]).await
 }
 
 /// Registers the catalog's SLO definitions (`slo_defs`) for [`daily`].
-pub fn prepare(ctx: &SessionContext, org: &Org) -> Result<()> {
-    register_defs(ctx, org)
+pub async fn prepare(ctx: &SessionContext, org: &Org) -> Result<()> {
+    register_defs(ctx, org).await
 }
 
 /// The per-window-spans partials: `slo_day` (valid/good per SLO and day)
@@ -207,8 +204,7 @@ async fn anchor_calls(ctx: &SessionContext) -> Result<()> {
             t.schema
         }
     };
-    ctx.deregister_table("slo_anchored")?;
-    ctx.register_table("slo_anchored", Arc::new(MemTable::try_new(schema, vec![hits])?))?;
+    engine::register_batches(ctx, "slo_anchored", &schema, hits).await?;
     for t in ["slo_pending", "slo_round"] {
         ctx.deregister_table(t)?;
     }

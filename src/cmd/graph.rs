@@ -33,7 +33,7 @@ pub fn run(a: Args) -> Result<u8> {
     let cfg = Config::load(&a.config.config, &Overrides { end: a.end, days: a.days, ..Default::default() })?;
     let rt = super::runtime()?;
     let (_, edges) = rt.block_on(async {
-        let ctx = crate::engine::session(&cfg.engine, Some(&cfg.state_dir.join("spill")))?;
+        let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
         crate::pipeline::org_and_edges(&cfg, &ctx).await
     })?;
     let sel = filter_team(&edges, a.team.as_deref());

@@ -1,5 +1,7 @@
 //! One module per verb, each with its own `Args` and `run`.
 
+#[cfg(feature = "ballista")]
+pub mod cluster;
 pub mod generate;
 pub mod graph;
 pub mod import;

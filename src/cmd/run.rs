@@ -49,7 +49,7 @@ pub async fn run_config(cfg: &Config) -> Result<u8> {
         cfg.window.days,
         cfg.spans.path
     );
-    let ctx = engine::session(&cfg.engine, Some(&cfg.state_dir.join("spill")))?;
+    let ctx = engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
     let progress = StageProgress::new();
     let result = pipeline::run(cfg, &ctx, &progress).await;
     progress.finish();

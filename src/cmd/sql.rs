@@ -81,7 +81,7 @@ pub fn run(a: Args) -> Result<u8> {
     let cfg = Config::load(&a.config.config, &Overrides { end: a.end, days: a.days, ..Default::default() })?;
     let rt = super::runtime()?;
     rt.block_on(async {
-        let ctx = crate::engine::session(&cfg.engine, Some(&cfg.state_dir.join("spill")))?;
+        let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
         let result = crate::pipeline::run(&cfg, &ctx, &crate::pipeline::Quiet).await?;
         register_org(&ctx, &result.org)?;
         for (name, t) in result.tables {

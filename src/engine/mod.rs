@@ -4,6 +4,8 @@
 //! Local runs, tests and the benchmark all get their session here.
 
 pub mod udf;
+#[cfg(feature = "ballista")]
+pub mod cluster;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -41,6 +43,68 @@ pub fn session(cfg: &EngineConfig, spill_dir: Option<&Path>) -> Result<SessionCo
     Ok(ctx)
 }
 
+/// The session for a run: local DataFusion, or with `engine.url =
+/// "ballista://host:port"` a Ballista cluster (`ballista://standalone`:
+/// one started in this process).
+pub async fn connect(cfg: &EngineConfig, spill_dir: Option<&Path>) -> Result<SessionContext> {
+    if cfg.url.starts_with("ballista://") {
+        #[cfg(feature = "ballista")]
+        return cluster::connect(cfg, spill_dir).await;
+        #[cfg(not(feature = "ballista"))]
+        return Err(crate::error::Error::Config(format!("engine.url = {:?}: this build has no Ballista support", cfg.url)));
+    }
+    session(cfg, spill_dir)
+}
+
+/// On a cluster session: the folder intermediate tables are written to
+/// (tables in the client's memory cannot be sent to the executors).
+#[derive(Debug)]
+pub struct ClusterWork {
+    pub dir: std::path::PathBuf,
+    seq: std::sync::atomic::AtomicUsize,
+}
+
+impl ClusterWork {
+    pub fn new(dir: std::path::PathBuf) -> Self {
+        ClusterWork { dir, seq: Default::default() }
+    }
+    /// A fresh folder for one table.
+    fn next(&self, name: &str) -> Result<std::path::PathBuf> {
+        let n = self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let d = self.dir.join(format!("{name}-{n}"));
+        std::fs::create_dir_all(&d).map_err(|e| crate::error::Error::io(&d, e))?;
+        Ok(d)
+    }
+}
+
+impl Drop for ClusterWork {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn cluster_work(ctx: &SessionContext) -> Option<Arc<ClusterWork>> {
+    ctx.state().config().get_extension::<ClusterWork>()
+}
+
+/// Writes batches to `dir/part-0.parquet` (an empty file keeps the schema).
+fn write_parquet(dir: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<()> {
+    let path = dir.join("part-0.parquet");
+    let file = std::fs::File::create(&path).map_err(|e| crate::error::Error::io(&path, e))?;
+    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None)?;
+    for b in batches {
+        w.write(b)?;
+    }
+    w.close()?;
+    Ok(())
+}
+
+async fn register_dir(ctx: &SessionContext, name: &str, dir: &Path) -> Result<()> {
+    ctx.deregister_table(name)?;
+    ctx.register_parquet(name, format!("{}/", dir.display()), datafusion::prelude::ParquetReadOptions::default()).await?;
+    Ok(())
+}
+
 /// A small result table collected to the client.
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -75,6 +139,19 @@ pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Table> {
 /// queries read it without recomputing. Returns the row count.
 pub async fn materialize(ctx: &SessionContext, name: &str, sql: &str) -> Result<usize> {
     let df = ctx.sql(sql).await?;
+    if let Some(work) = cluster_work(ctx) {
+        // On a cluster the executors write the table as Parquet.
+        let dir = work.next(name)?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let copy = format!("COPY ({sql}) TO '{}/' STORED AS PARQUET", dir.display().to_string().replace('\'', "''"));
+        let t = query(ctx, &copy).await?;
+        let rows = crate::table::read::i64s(&t, "count").first().copied().flatten().unwrap_or(0) as usize;
+        if std::fs::read_dir(&dir).map(|mut d| d.next().is_none()).unwrap_or(true) {
+            write_parquet(&dir, schema, &[])?;
+        }
+        register_dir(ctx, name, &dir).await?;
+        return Ok(rows);
+    }
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let partitions = df.collect_partitioned().await?;
     let rows = partitions.iter().flatten().map(|b| b.num_rows()).sum();
@@ -90,7 +167,7 @@ pub async fn materialize(ctx: &SessionContext, name: &str, sql: &str) -> Result<
 /// Registers `batches` in memory as `name`. Batches from different
 /// queries or from the per-day cache may disagree on nullability; every
 /// column is registered nullable.
-pub fn register_batches(ctx: &SessionContext, name: &str, schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<()> {
+pub async fn register_batches(ctx: &SessionContext, name: &str, schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<()> {
     use datafusion::arrow::datatypes::{Field, Schema};
     let first = batches.first().map(|b| b.schema()).unwrap_or_else(|| schema.clone());
     let relaxed: SchemaRef = Arc::new(Schema::new(
@@ -115,6 +192,11 @@ pub fn register_batches(ctx: &SessionContext, name: &str, schema: &SchemaRef, ba
             RecordBatch::try_new(relaxed.clone(), cols)
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
+    if let Some(work) = cluster_work(ctx) {
+        let dir = work.next(name)?;
+        write_parquet(&dir, relaxed, &batches)?;
+        return register_dir(ctx, name, &dir).await;
+    }
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::new(MemTable::try_new(relaxed, vec![batches])?))?;
     Ok(())
