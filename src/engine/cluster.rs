@@ -35,13 +35,21 @@ pub async fn connect(cfg: &EngineConfig, spill_dir: Option<&Path>) -> Result<Ses
     let dir = cfg.work_dir.join(format!("run-{}-{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     state.config_mut().set_extension(Arc::new(ClusterWork::new(dir)));
+    // Ballista re-plans joins between stages (join selection), which
+    // DataFusion 55 refuses once dynamic join filters exist: without this
+    // the job fails on the scheduler and the client waits.
+    state.config_mut().options_mut().optimizer.enable_dynamic_filter_pushdown = false;
+    state.config_mut().options_mut().optimizer.enable_join_dynamic_filter_pushdown = false;
     let url = cfg.url.as_str();
     let ctx = if url == "ballista://standalone" {
         SessionContext::standalone_with_state(state).await
     } else {
         SessionContext::remote_with_state(url, state).await
     };
-    ctx.map_err(|e| Error::Config(format!("engine.url = {url:?}: cannot reach the Ballista scheduler: {e}")))
+    let ctx = ctx.map_err(|e| Error::Config(format!("engine.url = {url:?}: cannot reach the Ballista scheduler: {e}")))?;
+    // Ballista's session upgrade resets the function lists to its own.
+    udf::register(&ctx);
+    Ok(ctx)
 }
 
 /// A session state with the pipeline's functions, for the scheduler.

@@ -2,5 +2,7 @@
 
 pub mod catalog;
 pub mod incidents;
+#[cfg(feature = "s3")]
+pub mod objstore;
 pub mod teams;
 pub mod spans;

@@ -199,7 +199,7 @@ fn walk(dir: &Path, format: SpanFormat, out: &mut Vec<PathBuf>) -> Result<()> {
 pub fn discover(path: &str, format: SpanFormat, window: &Window) -> Result<SpanFiles> {
     if path.contains("://") {
         return Err(Error::Config(format!(
-            "spans.path = {path:?}: object-store URLs are not supported by this build"
+            "spans.path = {path:?}: of object-store URLs only s3:// is supported"
         )));
     }
     let mut all = Vec::new();
@@ -499,11 +499,14 @@ fn attributes(
 /// Finds and checks the window's span files and registers `spans_all`
 /// over all of them.
 pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) -> Result<SpanFiles> {
-    let mut files = discover(&cfg.path, cfg.format, window)?;
+    let remote = cfg.path.starts_with("s3://");
+    let mut files = if remote { discover_remote(ctx, cfg, window).await? } else { discover(&cfg.path, cfg.format, window)? };
+    let sizes: BTreeMap<PathBuf, u64> = files.listing.iter().map(|(p, _, s, _)| (p.clone(), *s)).collect();
     let mut kept = Vec::new();
     for f in std::mem::take(&mut files.read) {
         let fname = f.display().to_string();
-        let (schema, rows) = match read_schema(&f, cfg.format) {
+        let schema = if remote { read_remote_schema(ctx, &fname, cfg.format).await } else { read_schema(&f, cfg.format) };
+        let (schema, rows) = match schema {
             Ok(s) => s,
             Err(reason) => {
                 tracing::warn!("skipping span file {fname}: {reason}");
@@ -511,11 +514,12 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
                 continue;
             }
         };
-        let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        let size = sizes.get(&f).copied().unwrap_or(0);
         files.bytes += size;
         // Parquet footers give span rows; Tempo nests spans and CSV has no
         // footer, so their size stands in.
         let rows = rows.filter(|_| cfg.format == SpanFormat::Parquet).unwrap_or(size / 100);
+        let rows = if remote { size / 40 } else { rows };
         files.rows += rows;
         let select = if cfg.format == SpanFormat::Tempo {
             check_tempo(&schema, &fname)?;
@@ -538,6 +542,48 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) 
     };
     files.register_view(ctx, "spans_all", &|_| true).await?;
     Ok(files)
+}
+
+/// Lists `s3://bucket/prefix/` and prunes its `date=` partitions.
+#[cfg(feature = "s3")]
+async fn discover_remote(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) -> Result<SpanFiles> {
+    let mut files = SpanFiles { format: cfg.format, ..Default::default() };
+    for o in super::objstore::list(ctx, &cfg.path).await? {
+        let p = PathBuf::from(&o.url);
+        if !is_data_file(&p, cfg.format) {
+            continue;
+        }
+        let date = partition_date(&p);
+        files.listing.push((p.clone(), date, o.size, o.mtime_ns));
+        match date {
+            Some(d) if !date_in_read_range(d, window) => files.pruned += 1,
+            _ => files.read.push(p),
+        }
+    }
+    if files.listing.is_empty() {
+        return Err(Error::Config(format!("spans.path = {:?}: no span files under this prefix", cfg.path)));
+    }
+    Ok(files)
+}
+
+#[cfg(not(feature = "s3"))]
+async fn discover_remote(_: &SessionContext, cfg: &SpansConfig, _: &Window) -> Result<SpanFiles> {
+    Err(Error::Config(format!("spans.path = {:?}: this build has no S3 support (build with --features s3)", cfg.path)))
+}
+
+/// A span object's schema; rows are estimated from its size (the footer's
+/// count is not fetched).
+async fn read_remote_schema(ctx: &SessionContext, url: &str, format: SpanFormat) -> std::result::Result<(Schema, Option<u64>), String> {
+    if format != SpanFormat::Parquet {
+        return Err("only Parquet span files are read from object storage".into());
+    }
+    #[cfg(feature = "s3")]
+    return super::objstore::read_schema(ctx, url).await.map(|s| (s, None));
+    #[cfg(not(feature = "s3"))]
+    {
+        let _ = (ctx, url);
+        Err("this build has no S3 support".into())
+    }
 }
 
 /// A Tempo block has the nested trace → rs → ss → Spans layout.
