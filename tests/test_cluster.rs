@@ -1,0 +1,35 @@
+//! SPEC §5 "Many machines" (cargo feature `ballista`): the whole pipeline on
+//! an in-process (standalone) Ballista cluster gives the local run's tables.
+#![cfg(feature = "ballista")]
+
+mod common;
+
+use chrono::NaiveDate;
+use common::*;
+use ownermap::generate::{GenOptions, generate};
+
+#[test]
+fn the_pipeline_on_a_standalone_ballista_cluster_equals_the_local_run() {
+    let dir = tmp();
+    let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let opt = GenOptions { out: dir.path().to_path_buf(), services: 12, days: 2, spans_per_day: 4_000, seed: 21, end };
+    generate(&opt, |_, _| {}).unwrap();
+    let load = |url: &str, state: &str| {
+        let ov = ownermap::config::Overrides { engine: Some(url.into()), ..Default::default() };
+        let mut cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &ov).unwrap();
+        cfg.state_dir = dir.path().join(state);
+        cfg
+    };
+    let local = run(&load("local", "state-local"));
+    let cluster_cfg = load("ballista://standalone", "state-cluster");
+    let cluster = run(&cluster_cfg);
+    assert!(local.summary.traces > 500);
+    for (name, t) in &local.tables {
+        assert_eq!(rows(t), rows(table(&cluster, name)), "table {name} on Ballista");
+    }
+    let (a, b) = (&local.summary, &cluster.summary);
+    assert_eq!((a.traces, a.spans_read, a.spans_in_window, a.unresolved_calls), (b.traces, b.spans_read, b.spans_in_window, b.unresolved_calls));
+    // The intermediate tables written for the executors are removed.
+    let work = cluster_cfg.engine.work_dir;
+    assert!(std::fs::read_dir(&work).map(|d| d.count()).unwrap_or(0) == 0, "{} is not empty", work.display());
+}
