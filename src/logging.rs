@@ -13,6 +13,16 @@ pub fn init() {
     let filter = std::env::var("OWNERMAP_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".into());
+    // Ballista's own job-by-job lines (and its harmless "Fail to combine
+    // stage metrics" errors) stay out of a nightly log unless asked for
+    // with a target directive (e.g. OWNERMAP_LOG=info,ballista_scheduler=info).
+    let filter = if filter.contains('=') {
+        filter
+    } else {
+        format!(
+            "{filter},ballista=warn,ballista_core=warn,ballista_scheduler=warn,ballista_executor=warn,ballista_scheduler::display=off"
+        )
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_writer(std::io::stderr)
