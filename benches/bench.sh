@@ -33,7 +33,8 @@ st = {}
 for x in s["stages"]:
     st[x["stage"]] = round(st.get(x["stage"], 0) + x["seconds"], 2)
 print(f'{label:>14}  {s["spans_in_window"]:>11} spans  {wall:8.2f} s  {int(s["spans_in_window"]/max(wall,1e-9)):>10} spans/s  '
-      f'peak RSS {rss/1048576:5.2f} GB  days computed/cached {s["days_computed"]}/{s["days_cached"]}  stages {st}')
+      f'peak RSS {rss/1048576:5.2f} GB  read {s["bytes_read"]/1048576:.0f} MB in {s["files_read"]} files ({s["files_pruned"]} pruned)  '
+      f'days computed/cached {s["days_computed"]}/{s["days_cached"]}  stages {st}')
 PY
 }
 if [ "${1:-}" = week ]; then
@@ -65,7 +66,8 @@ for n in "${sizes[@]}"; do
   spans=$(python3 -c "import json;print(json.load(open('$out/summary.json'))['spans_in_window'])")
   stages=$(python3 -c "import json;print(json.dumps({s['stage']: round(s['seconds'],2) for s in json.load(open('$out/summary.json'))['stages']}))")
   rate=$(python3 -c "print(int($spans/max($wall,1e-9)))")
-  printf '%12s spans  %8.2f s  %12s spans/s  peak RSS %6.2f GB  stages %s\n' "$spans" "$wall" "$rate" "$(python3 -c "print($rss_kb/1048576)")" "$stages"
+  mb=$(python3 -c "import json;s=json.load(open('$out/summary.json'));print(round(s['bytes_read']/1048576,1), s['files_read'], s['files_pruned'])")
+  printf '%12s spans  %8.2f s  %12s spans/s  peak RSS %6.2f GB  read MB/files/pruned %s  stages %s\n' "$spans" "$wall" "$rate" "$(python3 -c "print($rss_kb/1048576)")" "$mb" "$stages"
   peers="{}"
   if [ -z "${NO_PEERS:-}" ]; then
     if [ ! -x target/bench-venv/bin/python ]; then
