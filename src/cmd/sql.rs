@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
 use datafusion::arrow::datatypes::{Field, Schema};
-use datafusion::catalog::MemTable;
 use datafusion::prelude::SessionContext;
 
 use crate::config::{Config, Overrides};
@@ -30,14 +29,14 @@ pub struct Args {
     pub days: Option<u32>,
 }
 
-fn register(ctx: &SessionContext, name: &str, cols: Vec<(&str, ArrayRef)>) -> Result<()> {
-    let schema = Arc::new(Schema::new(cols.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>()));
+async fn register(ctx: &SessionContext, name: &str, cols: Vec<(&str, ArrayRef)>) -> Result<()> {
+    let schema: datafusion::arrow::datatypes::SchemaRef =
+        Arc::new(Schema::new(cols.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>()));
     let batch = RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect())?;
-    ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
-    Ok(())
+    crate::engine::register_batches(ctx, name, &schema, vec![batch]).await
 }
 
-fn register_org(ctx: &SessionContext, org: &Org) -> Result<()> {
+async fn register_org(ctx: &SessionContext, org: &Org) -> Result<()> {
     let e = &org.catalog.entries;
     let s = |f: &dyn Fn(&crate::input::catalog::CatalogEntry) -> Option<String>| -> ArrayRef {
         Arc::new(StringArray::from(e.iter().map(f).collect::<Vec<_>>()))
@@ -53,7 +52,7 @@ fn register_org(ctx: &SessionContext, org: &Org) -> Result<()> {
             ("last_reviewed", s(&|x| x.last_reviewed.map(|d| d.to_string()))),
             ("depends_on", s(&|x| Some(x.depends_on.join(";")))),
         ],
-    )?;
+    ).await?;
     let i = &org.incidents;
     let ts = |f: &dyn Fn(&crate::input::incidents::Incident) -> Option<i64>| -> ArrayRef {
         Arc::new(TimestampNanosecondArray::from(i.iter().map(f).collect::<Vec<_>>()).with_timezone("UTC"))
@@ -73,7 +72,7 @@ fn register_org(ctx: &SessionContext, org: &Org) -> Result<()> {
             ("responders", Arc::new(Int64Array::from(i.iter().map(|x| x.responders as i64).collect::<Vec<_>>()))),
             ("trace_id", Arc::new(StringArray::from(i.iter().map(|x| x.trace_id.clone()).collect::<Vec<_>>()))),
         ],
-    )?;
+    ).await?;
     Ok(())
 }
 
@@ -83,10 +82,9 @@ pub fn run(a: Args) -> Result<u8> {
     rt.block_on(async {
         let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
         let result = crate::pipeline::run(&cfg, &ctx, &crate::pipeline::Quiet).await?;
-        register_org(&ctx, &result.org)?;
+        register_org(&ctx, &result.org).await?;
         for (name, t) in result.tables {
-            ctx.deregister_table(name)?;
-            ctx.register_table(name, Arc::new(MemTable::try_new(t.schema.clone(), vec![t.batches])?))?;
+            crate::engine::register_batches(&ctx, name, &t.schema, t.batches).await?;
         }
         // `spans`: the spans read for the window (its days and the slack).
         let w = &cfg.window;

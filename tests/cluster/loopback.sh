@@ -19,7 +19,7 @@ wait_port "$sp"
 for i in 1 2; do
   ep=$(port)
   while [ "$((ep + 1))" -gt 65535 ]; do ep=$(port); done
-  "$BIN" executor --scheduler "127.0.0.1:$sp" --bind 127.0.0.1 --port "$ep" --work-dir "$work/executor-$i" --concurrent-tasks 2 \
+  OWNERMAP_LOG=info,ballista_executor=info "$BIN" executor --scheduler "127.0.0.1:$sp" --bind 127.0.0.1 --port "$ep" --work-dir "$work/executor-$i" --concurrent-tasks 2 \
     > "$work/executor-$i.log" 2>&1 & pids+=($!)
   mkdir -p "$work/executor-$i"
   wait_port "$ep"
