@@ -477,9 +477,9 @@ async fn compute_seam(
             engine::materialize(ctx, "seam_tail", &window::tail_sql(day, end, end + slack)).await?;
             // The slack after the window: read, though no trace of the
             // window starts there.
-            let t = engine::query(ctx, queries::SLACK_AFTER).await?;
-            entry.counts.spans_after = crate::table::read::i64s(&t, "spans").first().copied().flatten().unwrap_or(0);
-            entry.counts.dups_after = crate::table::read::i64s(&t, "dups").first().copied().flatten().unwrap_or(0);
+            let after = engine::query(ctx, queries::SLACK_AFTER).await?;
+            entry.counts.spans_after = crate::table::read::i64s(&after, "spans").first().copied().flatten().unwrap_or(0);
+            entry.counts.dups_after = crate::table::read::i64s(&after, "dups").first().copied().flatten().unwrap_or(0);
         }
     }
     let counts = window::seam(ctx).await?;

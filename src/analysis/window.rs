@@ -108,14 +108,12 @@ pub async fn build(ctx: &SessionContext, scope: &Scope, shuffled: Option<&Path>)
         Some(_) => engine::view(ctx, "spans_read", queries::EMPTY_SPANS).await?,
     }
     engine::materialize(ctx, "trace_stats", &render(queries::TRACE_STATS, &p)).await?;
-    let sum = |c: &str| format!("SELECT CAST(COALESCE(SUM({c}), 0) AS BIGINT) FROM trace_stats");
-    let mut counts = ScopeCounts {
-        spans: engine::scalar_i64(ctx, &sum("spans")).await?,
-        spans_day: engine::scalar_i64(ctx, &sum("spans_day")).await?,
-        dups: engine::scalar_i64(ctx, &sum("duplicate_rows")).await?,
-        dups_day: engine::scalar_i64(ctx, &sum("duplicate_rows_day")).await?,
-        ..Default::default()
-    };
+    // One query for the four sums (on a cluster every query is a job).
+    let cols = ["spans", "spans_day", "duplicate_rows", "duplicate_rows_day"];
+    let sums = cols.map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")).join(", ");
+    let t = engine::query(ctx, &format!("SELECT {sums} FROM trace_stats")).await?;
+    let [spans, spans_day, dups, dups_day] = cols.map(|c| crate::table::read::i64s(&t, c).first().copied().flatten().unwrap_or(0));
+    let mut counts = ScopeCounts { spans, spans_day, dups, dups_day, ..Default::default() };
     engine::materialize(ctx, "window_traces", &render(queries::WINDOW_TRACES, &p)).await?;
     ctx.deregister_table("trace_stats")?;
     counts.traces = engine::scalar_i64(ctx, "SELECT COUNT(*) FROM window_traces WHERE class = 0").await?;
