@@ -23,7 +23,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::{Deserialize, Serialize};
 
@@ -175,7 +174,8 @@ impl DayCache {
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
         for (t, table) in &entry.tables {
-            write_batches(&tmp.join(format!("{t}.parquet")), table)?;
+            let schema = table.batches.first().map(|b| b.schema()).unwrap_or_else(|| table.schema.clone());
+            crate::engine::write_parquet(&tmp.join(format!("{t}.parquet")), schema, &table.batches)?;
         }
         let meta = Meta {
             counts: entry.counts,
@@ -219,17 +219,6 @@ impl DayCache {
 /// /proc exists; elsewhere assume it does not).
 fn pid_alive(pid: &str) -> bool {
     pid.parse::<u32>().is_ok_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists())
-}
-
-fn write_batches(path: &Path, table: &Table) -> Result<()> {
-    let schema = table.batches.first().map(|b| b.schema()).unwrap_or_else(|| table.schema.clone());
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut w = ArrowWriter::try_new(file, schema, None)?;
-    for b in &table.batches {
-        w.write(b)?;
-    }
-    w.close()?;
-    Ok(())
 }
 
 fn read_batches(path: &Path) -> Result<Table> {

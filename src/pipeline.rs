@@ -478,8 +478,8 @@ async fn compute_seam(
             // The slack after the window: read, though no trace of the
             // window starts there.
             let after = engine::query(ctx, queries::SLACK_AFTER).await?;
-            entry.counts.spans_after = crate::table::read::i64s(&after, "spans").first().copied().flatten().unwrap_or(0);
-            entry.counts.dups_after = crate::table::read::i64s(&after, "dups").first().copied().flatten().unwrap_or(0);
+            entry.counts.spans_after = crate::table::read::first_i64(&after, "spans");
+            entry.counts.dups_after = crate::table::read::first_i64(&after, "dups");
         }
     }
     let counts = window::seam(ctx).await?;

@@ -140,6 +140,11 @@ pub mod read {
         out
     }
 
+    /// The first row's value of an integer column (0 when absent or NULL).
+    pub fn first_i64(t: &Table, name: &str) -> i64 {
+        i64s(t, name).first().copied().flatten().unwrap_or(0)
+    }
+
     pub fn i64s(t: &Table, name: &str) -> Vec<Option<i64>> {
         let mut out = vec![];
         for a in arrays(t, name, &DataType::Int64) {

@@ -4,16 +4,11 @@
 
 mod common;
 
-use chrono::NaiveDate;
 use common::*;
-use ownermap::generate::{GenOptions, generate};
 
 #[test]
 fn the_pipeline_on_a_standalone_ballista_cluster_equals_the_local_run() {
-    let dir = tmp();
-    let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let opt = GenOptions { out: dir.path().to_path_buf(), services: 12, days: 2, spans_per_day: 4_000, seed: 21, end };
-    generate(&opt, |_, _| {}).unwrap();
+    let dir = generated(12, 2, 4_000, 21);
     let load = |url: &str, state: &str| {
         let ov = ownermap::config::Overrides { engine: Some(url.into()), ..Default::default() };
         let mut cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &ov).unwrap();

@@ -77,10 +77,7 @@ fn generated_week_matches_the_reference_counts_and_quantile_contract() {
 /// limit far too small is a clear error rather than an OOM kill.
 #[test]
 fn a_memory_limit_smaller_than_the_data_gives_the_same_tables_or_a_clear_error() {
-    let dir = tmp();
-    let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let opt = GenOptions { out: dir.path().to_path_buf(), services: 30, days: 1, spans_per_day: 300_000, seed: 3, end };
-    generate(&opt, |_, _| {}).unwrap();
+    let dir = generated(30, 1, 300_000, 3);
     let load = |limit: Option<&str>| {
         let mut cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &Default::default()).unwrap();
         cfg.engine.memory_limit = limit.map(|l| ownermap::config::parse_size(l).unwrap());
@@ -102,10 +99,7 @@ fn a_memory_limit_smaller_than_the_data_gives_the_same_tables_or_a_clear_error()
 /// days and for traces crossing midnight.
 #[test]
 fn trace_buckets_give_identical_tables() {
-    let dir = tmp();
-    let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let opt = GenOptions { out: dir.path().to_path_buf(), services: 20, days: 2, spans_per_day: 40_000, seed: 5, end };
-    generate(&opt, |_, _| {}).unwrap();
+    let dir = generated(20, 2, 40_000, 5);
     let with = |k: usize| {
         let mut cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &Default::default()).unwrap();
         cfg.engine.trace_buckets = Some(k);

@@ -6,12 +6,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
 use common::*;
 use ownermap::config::Config;
 use ownermap::datafusion::parquet::arrow::ArrowWriter;
 use ownermap::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use ownermap::generate::{GenOptions, generate};
 use ownermap::pipeline::RunResult;
 
 fn load(dir: &Path, end: &str, days: u32) -> Config {
@@ -62,10 +60,7 @@ fn parquet_files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn the_nightly_run_reuses_cached_days_and_equals_a_full_recompute() {
-    let dir = tmp();
-    let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let opt = GenOptions { out: dir.path().to_path_buf(), services: 20, days: 4, spans_per_day: 30_000, seed: 9, end };
-    generate(&opt, |_, _| {}).unwrap();
+    let dir = generated(20, 4, 30_000, 9);
 
     // Last night: the window 19..21.
     let last_night = run(&load(dir.path(), "2026-11-21", 3));
@@ -110,10 +105,7 @@ fn the_nightly_run_reuses_cached_days_and_equals_a_full_recompute() {
 
 #[test]
 fn a_half_written_or_damaged_cache_entry_is_never_used() {
-    let dir = tmp();
-    let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let opt = GenOptions { out: dir.path().to_path_buf(), services: 12, days: 2, spans_per_day: 10_000, seed: 4, end };
-    generate(&opt, |_, _| {}).unwrap();
+    let dir = generated(12, 2, 10_000, 4);
     let cfg = load(dir.path(), "2026-11-22", 2);
     let first = run(&cfg);
     let cached = entries(&cfg.state_dir);

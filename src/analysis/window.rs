@@ -112,7 +112,7 @@ pub async fn build(ctx: &SessionContext, scope: &Scope, shuffled: Option<&Path>)
     let cols = ["spans", "spans_day", "duplicate_rows", "duplicate_rows_day"];
     let sums = cols.map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")).join(", ");
     let t = engine::query(ctx, &format!("SELECT {sums} FROM trace_stats")).await?;
-    let [spans, spans_day, dups, dups_day] = cols.map(|c| crate::table::read::i64s(&t, c).first().copied().flatten().unwrap_or(0));
+    let [spans, spans_day, dups, dups_day] = cols.map(|c| crate::table::read::first_i64(&t, c));
     let mut counts = ScopeCounts { spans, spans_day, dups, dups_day, ..Default::default() };
     engine::materialize(ctx, "window_traces", &render(queries::WINDOW_TRACES, &p)).await?;
     ctx.deregister_table("trace_stats")?;

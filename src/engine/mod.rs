@@ -87,10 +87,10 @@ fn cluster_work(ctx: &SessionContext) -> Option<Arc<ClusterWork>> {
     ctx.state().config().get_extension::<ClusterWork>()
 }
 
-/// Writes batches to `dir/part-0.parquet` (an empty file keeps the schema).
-fn write_parquet(dir: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<()> {
-    let path = dir.join("part-0.parquet");
-    let file = std::fs::File::create(&path).map_err(|e| crate::error::Error::io(&path, e))?;
+/// Writes batches to one Parquet file at `path` (with no batches, an empty
+/// file that keeps the schema).
+pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<()> {
+    let file = std::fs::File::create(path).map_err(|e| crate::error::Error::io(path, e))?;
     let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None)?;
     for b in batches {
         w.write(b)?;
@@ -145,9 +145,9 @@ pub async fn materialize(ctx: &SessionContext, name: &str, sql: &str) -> Result<
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let copy = format!("COPY ({sql}) TO '{}/' STORED AS PARQUET", dir.display().to_string().replace('\'', "''"));
         let t = query(ctx, &copy).await?;
-        let rows = crate::table::read::i64s(&t, "count").first().copied().flatten().unwrap_or(0) as usize;
+        let rows = crate::table::read::first_i64(&t, "count") as usize;
         if std::fs::read_dir(&dir).map(|mut d| d.next().is_none()).unwrap_or(true) {
-            write_parquet(&dir, schema, &[])?;
+            write_parquet(&dir.join("part-0.parquet"), schema, &[])?;
         }
         register_dir(ctx, name, &dir).await?;
         return Ok(rows);
@@ -194,7 +194,7 @@ pub async fn register_batches(ctx: &SessionContext, name: &str, schema: &SchemaR
         .collect::<std::result::Result<Vec<_>, _>>()?;
     if let Some(work) = cluster_work(ctx) {
         let dir = work.next(name)?;
-        write_parquet(&dir, relaxed, &batches)?;
+        write_parquet(&dir.join("part-0.parquet"), relaxed, &batches)?;
         return register_dir(ctx, name, &dir).await;
     }
     ctx.deregister_table(name)?;

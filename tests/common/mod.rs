@@ -220,6 +220,16 @@ pub fn f(row: &BTreeMap<String, String>, col: &str) -> f64 {
     row[col].parse().unwrap_or_else(|_| panic!("{col} = {:?} is not a number", row[col]))
 }
 
+/// A seeded generated organisation (`ownermap generate`) ending 2026-11-22.
+#[allow(dead_code)]
+pub fn generated(services: usize, days: u32, spans_per_day: u64, seed: u64) -> tempfile::TempDir {
+    let dir = tmp();
+    let end = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let opt = ownermap::generate::GenOptions { out: dir.path().to_path_buf(), services, days, spans_per_day, seed, end };
+    ownermap::generate::generate(&opt, |_, _| {}).unwrap();
+    dir
+}
+
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
