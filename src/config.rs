@@ -264,6 +264,9 @@ pub struct Config {
     pub docs: DocsThresholds,
     /// `run --full`: ignore the per-day cache (and refresh it)
     pub full: bool,
+    /// Only the nightly `run` evicts cached days of other windows or
+    /// configurations; `sql`, `graph` and `plan` add to the cache only.
+    pub evict_cache: bool,
 }
 
 /// Command-line values that override the file (SPEC §1.5).
@@ -417,6 +420,7 @@ impl Config {
             rotation: raw.rotation,
             docs: raw.docs,
             full: false,
+            evict_cache: false,
         })
     }
 }

@@ -10,50 +10,22 @@
 //!
 //! An entry lives in `state_dir/cache/<key>/<day>-<kind>-<fingerprint>/`:
 //! `<key>` hashes everything besides the span files that a partial depends
-//! on (ownermap's version, the queries, the spans settings, the slack, the
-//! catalog's SLO definitions); `<fingerprint>` hashes path, size and mtime
+//! on (the build — a hash of ownermap's sources, queries and dependencies —
+//! and the cache format, the spans settings, the slack, the catalog's SLO
+//! definitions); `<fingerprint>` hashes path, size and mtime
 //! of every span file in the partitions the unit reads, so a changed,
 //! added or removed file recomputes the days that read it. An entry is
-//! written into a hidden `.tmp-…` folder and renamed into place when
-//! complete: a killed run leaves only a temporary folder, which is never
-//! read and is removed by the next run.
+//! written into a hidden staging folder and swapped into place when
+//! complete ([`crate::atomic`]): a killed run leaves only a staging folder,
+//! which is never read and is removed by the next run.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::attribution::Attributed;
 use crate::engine::Table;
 use crate::error::{Error, Result};
-
-/// FNV-1a, 64 bit: a small stable hash for cache keys (not for security).
-pub struct Fnv(u64);
-
-impl Fnv {
-    pub fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-    pub fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
-        }
-        // A separator, so ("ab","c") and ("a","bc") differ.
-        self.0 = (self.0 ^ 0xff).wrapping_mul(0x100_0000_01b3);
-    }
-    pub fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// Counts of one unit, for `summary.json`.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
@@ -105,31 +77,42 @@ fn unhex(s: &str) -> Vec<u8> {
 
 impl DayCache {
     /// Opens (creating) `state_dir/cache/<key>`, and removes what killed
-    /// runs left behind and the folders of other keys.
-    pub fn open(state_dir: &Path, key: u64, read: bool) -> Result<DayCache> {
+    /// runs left behind and the folders of other keys. `evict`: only the
+    /// nightly `run` removes other keys' folders (`sql`, `graph` and
+    /// `plan` leave the cache as they found it).
+    pub fn open(state_dir: &Path, key: u64, read: bool, evict: bool) -> Result<DayCache> {
         let root = state_dir.join("cache");
         let name = format!("{key:016x}");
         let dir = root.join(&name);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        // Another configuration's entries can never be used again by this
-        // one; one configuration per state dir keeps the cache small.
-        if let Ok(rd) = std::fs::read_dir(&root) {
-            for e in rd.flatten() {
-                if e.file_name().to_string_lossy() != name.as_str() {
+        let build = build_id();
+        let build_file = dir.join(".build");
+        if !build_file.exists() {
+            let text = format!("{build}\n");
+            std::fs::write(&build_file, text).map_err(|e| Error::io(&build_file, e))?;
+        }
+        if evict {
+            // Another configuration's (or build's) entries can never be
+            // used again by this one; one configuration per state dir
+            // keeps the cache small.
+            let mut other_build_days = 0;
+            if let Ok(rd) = std::fs::read_dir(&root) {
+                for e in rd.flatten() {
+                    if e.file_name().to_string_lossy() == name.as_str() {
+                        continue;
+                    }
+                    let theirs = std::fs::read_to_string(e.path().join(".build")).unwrap_or_default();
+                    if theirs.trim() != build {
+                        other_build_days += count_bodies(&e.path());
+                    }
                     let _ = std::fs::remove_dir_all(e.path());
                 }
             }
-        }
-        if let Ok(rd) = std::fs::read_dir(&dir) {
-            for e in rd.flatten() {
-                let n = e.file_name().to_string_lossy().to_string();
-                if let Some(pid) = n.strip_prefix(".tmp-").and_then(|r| r.split('-').next()) {
-                    if !pid_alive(pid) {
-                        let _ = std::fs::remove_dir_all(e.path());
-                    }
-                }
+            if other_build_days > 0 {
+                tracing::warn!("cache from another build of ownermap: recomputing {other_build_days} days");
             }
         }
+        crate::atomic::clean_dead_in(&dir);
         Ok(DayCache { dir, read })
     }
 
@@ -151,7 +134,7 @@ impl DayCache {
         let mut tables = vec![];
         for t in &meta.tables {
             let path = dir.join(format!("{t}.parquet"));
-            match read_batches(&path) {
+            match crate::engine::read_parquet(&path) {
                 Ok(table) => tables.push((t.clone(), table)),
                 Err(e) => {
                     tracing::warn!("ignoring cache entry {}: {e}", dir.display());
@@ -170,9 +153,8 @@ impl DayCache {
     /// Stores `entry` as `name`, replacing older entries with the same
     /// `prefix` (the same day and kind, other fingerprints).
     pub fn put(&self, name: &str, prefix: &str, entry: &Entry) -> Result<()> {
-        let tmp = self.dir.join(format!(".tmp-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let staged = crate::atomic::Staged::new(&self.dir.join(name))?;
+        let tmp = staged.path();
         for (t, table) in &entry.tables {
             let schema = table.batches.first().map(|b| b.schema()).unwrap_or_else(|| table.schema.clone());
             crate::engine::write_parquet(&tmp.join(format!("{t}.parquet")), schema, &table.batches)?;
@@ -192,13 +174,12 @@ impl DayCache {
         if let Ok(rd) = std::fs::read_dir(&self.dir) {
             for e in rd.flatten() {
                 let n = e.file_name().to_string_lossy().to_string();
-                if n.starts_with(prefix) {
+                if n.starts_with(prefix) && n != name {
                     let _ = std::fs::remove_dir_all(e.path());
                 }
             }
         }
-        let dst = self.dir.join(name);
-        std::fs::rename(&tmp, &dst).map_err(|e| Error::io(&dst, e))?;
+        staged.swap()?.commit();
         Ok(())
     }
 
@@ -215,34 +196,30 @@ impl DayCache {
     }
 }
 
-/// Whether a process id from a temporary folder's name still runs (where
-/// /proc exists; elsewhere assume it does not).
-fn pid_alive(pid: &str) -> bool {
-    pid.parse::<u32>().is_ok_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists())
+/// Body entries (one per day) in a cache key folder.
+fn count_bodies(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map(|rd| rd.flatten().filter(|e| e.file_name().to_string_lossy().contains("-body-")).count()).unwrap_or(0)
 }
 
-fn read_batches(path: &Path) -> Result<Table> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-    let schema: SchemaRef = Arc::clone(builder.schema());
-    let batches = builder.build()?.collect::<std::result::Result<Vec<RecordBatch>, _>>()?;
-    Ok(Table { schema, batches })
+/// The format of a cache entry; raise it when [`Meta`] or the partial
+/// tables change shape.
+pub const CACHE_FORMAT: u32 = 2;
+
+/// The build that computes partials: a hash of the crate's sources,
+/// queries and locked dependencies made by `build.rs`, and the cache
+/// format. Part of the cache key, so an upgraded binary never merges days
+/// an older one computed. `OWNERMAP_TEST_BUILD_ID` stands in for another
+/// build in the tests.
+pub fn build_id() -> String {
+    match std::env::var("OWNERMAP_TEST_BUILD_ID") {
+        Ok(id) if !id.is_empty() => id,
+        _ => format!("{}-f{CACHE_FORMAT}", env!("OWNERMAP_BUILD_ID")),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv_separates_fields() {
-        let h = |parts: &[&str]| {
-            let mut f = Fnv::new();
-            parts.iter().for_each(|p| f.write(p.as_bytes()));
-            f.finish()
-        };
-        assert_ne!(h(&["ab", "c"]), h(&["a", "bc"]));
-        assert_eq!(h(&["x"]), h(&["x"]));
-    }
 
     #[test]
     fn hex_round_trips() {

@@ -23,6 +23,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A request ownermap refuses (bad usage: exit 2), e.g. publishing
+    /// over a folder it did not create.
+    #[error("{0}")]
+    Refused(String),
+    /// No span in the window: nothing is published (exit 4).
+    #[error("{0}")]
+    NoSpans(String),
     #[error("another ownermap run holds the lock {0}; try again when it has finished")]
     Locked(PathBuf),
     #[error("query engine: {0}")]
@@ -40,7 +47,8 @@ impl Error {
     /// Exit code for this error (SPEC §4).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Schema { .. } => 2,
+            Error::Config(_) | Error::Schema { .. } | Error::Refused(_) => 2,
+            Error::NoSpans(_) => 4,
             _ => 1,
         }
     }

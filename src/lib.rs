@@ -7,6 +7,7 @@
 pub use datafusion;
 
 pub mod analysis;
+pub mod atomic;
 pub mod canonical;
 pub mod cli;
 pub mod cmd;
@@ -15,6 +16,7 @@ pub mod daycache;
 pub mod engine;
 pub mod error;
 pub mod generate;
+pub mod hash;
 pub mod import;
 pub mod input;
 pub mod logging;

@@ -177,8 +177,8 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     };
     let docs_t = docs::docs_tables(&org, cfg.window.end, cfg.docs.max_review_age_days, &svc_requests, &edge_list)?;
     let week = history::run_week(&cfg.window);
-    let previous = history::previous_edges(&cfg.state_dir, &week)?;
-    let edge_diff = history::edge_diff(&edge_list, previous.as_ref().map(|(_, e)| e.as_slice()))?;
+    let previous = history::week_edges(&cfg.state_dir, &history::previous_week(&cfg.window))?;
+    let edge_diff = history::edge_diff(&edge_list, previous.as_deref())?;
     let team_graph = graph::team_graph(&edge_list)?;
     t.done("docs_history");
 
@@ -279,8 +279,10 @@ impl Unit {
 
 /// The cache key: everything besides the span files a partial depends on.
 fn cache_key(cfg: &Config, org: &Org, per_day: bool) -> u64 {
-    let mut h = crate::daycache::Fnv::new();
-    h.write(env!("CARGO_PKG_VERSION").as_bytes());
+    let mut h = crate::hash::Fnv::new();
+    // The build covers the package version, the Rust code computing the
+    // partials and the queries (build.rs hashes src/ and queries/).
+    h.write(crate::daycache::build_id().as_bytes());
     for q in crate::queries::ALL {
         h.write(q.as_bytes());
     }
@@ -313,7 +315,7 @@ async fn partials(
     } else {
         vec![(w.start(), w.end)]
     };
-    let cache = crate::daycache::DayCache::open(&cfg.state_dir, cache_key(cfg, org, per_day), !cfg.full)?;
+    let cache = crate::daycache::DayCache::open(&cfg.state_dir, cache_key(cfg, org, per_day), !cfg.full, cfg.evict_cache)?;
     let mut totals = Totals::default();
     let mut found = vec![];
     let mut merged: std::collections::BTreeMap<String, Table> = Default::default();
@@ -371,7 +373,9 @@ async fn partials(
             }
         }
     }
-    cache.retain_days(&days.iter().map(|(f, l)| format!("{f}_{l}-")).collect::<Vec<_>>());
+    if cfg.evict_cache {
+        cache.retain_days(&days.iter().map(|(f, l)| format!("{f}_{l}-")).collect::<Vec<_>>());
+    }
     for name in PARTIAL_TABLES {
         let table = merged.remove(name).unwrap_or_else(|| Table { schema: Arc::new(Schema::empty()), batches: vec![] });
         engine::register_batches(ctx, name, &table.schema, table.batches).await?;
@@ -533,6 +537,7 @@ pub fn read_org(cfg: &Config, summary: &mut Summary) -> Result<Org> {
         None => incidents::Incidents::default(),
     };
     summary.rows_skipped.insert("incidents".into(), incidents.skipped);
+    summary.rows_skipped.insert("incident_fields".into(), incidents.fields_skipped);
     summary.problems.extend(incidents.problems.iter().cloned());
     let mut org = Org { catalog, teams, incidents: incidents.incidents };
     // A PagerDuty team name is used only when it names a known team.
@@ -547,9 +552,10 @@ pub fn read_org(cfg: &Config, summary: &mut Summary) -> Result<Org> {
     Ok(org)
 }
 
-/// Writes every output into `dir` (tables, summary, pages).
+/// Writes every output into `dir` (tables, summary, pages, the marker).
 pub fn write_outputs(dir: &std::path::Path, result: &RunResult) -> Result<()> {
     use crate::error::Error;
+    crate::output::write_marker(dir)?;
     let data = dir.join("data");
     for (name, table) in &result.tables {
         crate::output::write_table(&data, name, table)?;
@@ -559,22 +565,52 @@ pub fn write_outputs(dir: &std::path::Path, result: &RunResult) -> Result<()> {
     for path in [data.join("summary.json"), dir.join("summary.json")] {
         std::fs::write(&path, &summary).map_err(|e| Error::io(&path, e))?;
     }
-    Ok(())
+    crate::atomic::fault("write-report", dir)
 }
 
-/// Publishes a run: outputs built aside and swapped in, then the week's
-/// figures stored in the history.
-pub fn publish(cfg: &Config, result: &RunResult) -> Result<()> {
-    let staging = crate::output::Staging::new(&cfg.out_dir)?;
-    write_outputs(&staging.tmp, result)?;
-    staging.publish()?;
+/// Publishes a run into `out` (resolved by [`crate::output::resolve_out`]):
+/// the report and the week's history are both written aside first (a full
+/// disk fails here, with nothing changed), then the report is swapped in,
+/// then the history week; if the second swap fails the first is undone. So
+/// an error always means nothing was published.
+pub fn publish(cfg: &Config, out: &std::path::Path, result: &RunResult) -> Result<()> {
+    crate::output::check_target(out)?;
+    let report = crate::atomic::Staged::new(out)?;
+    write_outputs(report.path(), result)?;
     let keep: Vec<(&str, &Table)> = result
         .tables
         .iter()
         .filter(|(n, _)| matches!(*n, "services" | "edges" | "team_load" | "slos"))
         .map(|(n, t)| (*n, t))
         .collect();
-    history::store(&cfg.state_dir, &result.week, &keep)
+    let week = history::stage(&cfg.state_dir, &result.week, &keep)?;
+    let report = report.swap()?;
+    let week = crate::atomic::fault("history-swap", out).and_then(|()| week.swap());
+    match week {
+        Ok(week) => {
+            week.commit();
+            report.commit();
+            Ok(())
+        }
+        Err(e) => {
+            report.undo()?;
+            Err(e)
+        }
+    }
+}
+
+/// Removes what killed runs left in the state dir: their bucket shuffles
+/// under `spill/` (`buckets-<pid>-<day>`). Cache and history leftovers are
+/// removed where those are opened.
+pub fn clean_state_leftovers(state_dir: &std::path::Path) {
+    let Ok(rd) = std::fs::read_dir(state_dir.join("spill")) else { return };
+    for e in rd.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        let pid = n.strip_prefix("buckets-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| !crate::atomic::pid_alive(p)) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Only what `graph` and `plan` need: the organisation and the edges.

@@ -280,7 +280,7 @@ fn history_reruns_replace_the_week_and_the_edge_diff_sees_last_week() {
     };
     let publish = |cfg: &ownermap::config::Config| {
         let r = run(cfg);
-        ownermap::pipeline::publish(cfg, &r).unwrap();
+        ownermap::pipeline::publish(cfg, &cfg.out_dir, &r).unwrap();
         r
     };
     publish(&week("2026-11-15"));

@@ -64,7 +64,7 @@ fn hostile_report() -> (tempfile::TempDir, PathBuf) {
         "[catalog]\npath = \"catalog.yaml\"\n[teams]\npath = \"teams.yaml\"\n[incidents]\npath = \"incidents.csv\"\n[output]\ndir = \"report\"\n",
     );
     let r = run(&cfg);
-    ownermap::pipeline::publish(&cfg, &r).unwrap();
+    ownermap::pipeline::publish(&cfg, &cfg.out_dir, &r).unwrap();
     let out = dir.path().join("report");
     (dir, out)
 }
@@ -136,7 +136,7 @@ fn page_structure_snapshots() {
     let mut cfg = cfg;
     cfg.state_dir = dir.path().join("state");
     let r = run(&cfg);
-    ownermap::pipeline::publish(&cfg, &r).unwrap();
+    ownermap::pipeline::publish(&cfg, &cfg.out_dir, &r).unwrap();
     let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap();
     assert_eq!(
         headings(&read("index.html")),
@@ -205,7 +205,7 @@ fn every_page_opens_in_a_real_browser_without_network() {
     let mut cfg = ownermap::config::Config::load(&cfg_path, &ownermap::config::Overrides { out: Some(out.clone()), ..Default::default() }).unwrap();
     cfg.state_dir = sample.path().join("state");
     let r = run(&cfg);
-    ownermap::pipeline::publish(&cfg, &r).unwrap();
+    ownermap::pipeline::publish(&cfg, &cfg.out_dir, &r).unwrap();
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     for (report, sub) in [(&out, "sample"), (&hostile, "hostile")] {
         let o = std::process::Command::new("node")

@@ -1,21 +1,18 @@
 //! History (SPEC §2.8): each run stores its weekly figures under
 //! `state_dir/history/<ISO week of the window's end>/` (`services`, `edges`,
 //! `team_load` as Parquet). Re-running a week replaces that week's folder
-//! whole (written aside, then renamed), so rows are never duplicated. The
-//! edge diff compares this run's edges with the latest stored week before
-//! this one.
+//! whole (written aside, then swapped in by [`crate::atomic`]), so rows are
+//! never duplicated. The edge diff compares this run's edges with the ISO
+//! week exactly one before this one, when it is stored.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::analysis::graph::{Edge, edges_from_table};
 use crate::analysis::load::week_label;
 use crate::config::Window;
 use crate::engine::Table;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::table::{Rows, i, s};
 
 pub fn history_dir(state: &Path) -> PathBuf {
@@ -36,53 +33,41 @@ pub fn stored_weeks(state: &Path) -> Vec<String> {
     v
 }
 
-fn write_parquet(path: &Path, t: &Table) -> Result<()> {
-    let f = File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(f, t.schema.clone(), None)?;
-    for b in &t.batches {
-        w.write(b)?;
-    }
-    w.close()?;
-    Ok(())
-}
-
 /// Reads a stored table, if present.
 pub fn read_table(path: &Path) -> Result<Option<Table>> {
     if !path.exists() {
         return Ok(None);
     }
-    let f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let r = ParquetRecordBatchReaderBuilder::try_new(f)?;
-    let schema = r.schema().clone();
-    let batches = r.build()?.collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(Some(Table { schema, batches }))
+    crate::engine::read_parquet(path).map(Some)
+}
+
+/// Writes this run's weekly tables aside; swapping the result in replaces
+/// the week whole (SPEC §2.8: a re-run week is never duplicated).
+pub fn stage(state: &Path, week: &str, tables: &[(&str, &Table)]) -> Result<crate::atomic::Staged> {
+    let staged = crate::atomic::Staged::new(&history_dir(state).join(week))?;
+    for (name, t) in tables {
+        crate::engine::write_parquet(&staged.path().join(format!("{name}.parquet")), t.schema.clone(), &t.batches)?;
+    }
+    crate::atomic::fault("write-history", staged.path())?;
+    Ok(staged)
 }
 
 /// Stores this run's weekly tables, replacing the week if it exists.
 pub fn store(state: &Path, week: &str, tables: &[(&str, &Table)]) -> Result<()> {
-    let dir = history_dir(state);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let tmp = dir.join(format!(".{week}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    for (name, t) in tables {
-        write_parquet(&tmp.join(format!("{name}.parquet")), t)?;
-    }
-    let target = dir.join(week);
-    let old = dir.join(format!(".{week}.old-{}", std::process::id()));
-    if target.exists() {
-        std::fs::rename(&target, &old).map_err(|e| Error::io(&target, e))?;
-    }
-    std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
-    let _ = std::fs::remove_dir_all(&old);
+    stage(state, week, tables)?.swap()?.commit();
     Ok(())
 }
 
-/// The previous stored week's edges (the latest week before `week`).
-pub fn previous_edges(state: &Path, week: &str) -> Result<Option<(String, Vec<Edge>)>> {
-    let Some(prev) = stored_weeks(state).into_iter().filter(|w| w.as_str() < week).next_back() else { return Ok(None) };
-    let t = read_table(&history_dir(state).join(&prev).join("edges.parquet"))?;
-    Ok(t.map(|t| (prev, edges_from_table(&t))))
+/// The ISO week exactly one before the window's week.
+pub fn previous_week(w: &Window) -> String {
+    week_label(w.end - chrono::Duration::days(7))
+}
+
+/// The edges stored for `week` (SPEC §2.8: the diff compares with the ISO
+/// week exactly one before; an older stored week is not a substitute).
+pub fn week_edges(state: &Path, week: &str) -> Result<Option<Vec<Edge>>> {
+    let t = read_table(&history_dir(state).join(week).join("edges.parquet"))?;
+    Ok(t.map(|t| edges_from_table(&t)))
 }
 
 /// The `edge_diff` table: new and vanished edges against the previous week.

@@ -1,6 +1,6 @@
 //! `ownermap generate`: a seeded realistic organisation (see [`crate::generate`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{Duration, NaiveDate, Utc};
 
@@ -38,8 +38,49 @@ pub fn run(a: Args) -> Result<u8> {
     if a.days == 0 {
         return Err(Error::Config("--days must be at least 1".into()));
     }
+    prepare_out(&a.out)?;
     let opt = GenOptions { out: a.out, services: a.services, days: a.days, spans_per_day: a.spans_per_day, seed: a.seed, end };
+    let marker = opt.out.join(GENERATED_MARKER);
+    std::fs::create_dir_all(&opt.out).map_err(|e| Error::io(&opt.out, e))?;
+    std::fs::write(&marker, "Written by `ownermap generate`; a later generate into this folder replaces its files.\n")
+        .map_err(|e| Error::io(&marker, e))?;
     let r = generate(&opt, |day, n| tracing::info!("generated {day}: {n} spans"))?;
     tracing::info!("wrote {} spans in {} traces, {} files, under {}", r.spans, r.traces, r.files, opt.out.display());
     Ok(0)
+}
+
+/// Written into every generated organisation: `generate` replaces only its
+/// own output.
+pub const GENERATED_MARKER: &str = ".ownermap-generated";
+
+/// The files every `generate` writes (an output from before the marker
+/// existed is recognised by them).
+const GENERATED_FILES: [&str; 4] = ["catalog.yaml", "teams.yaml", "incidents.csv", "ownermap.toml"];
+
+/// Makes `out` ready for a new organisation: a new or empty folder is used
+/// as it is; an earlier `generate` output loses its span partitions (so two
+/// organisations never mix); anything else is refused (exit 2).
+fn prepare_out(out: &Path) -> Result<()> {
+    let Ok(mut rd) = std::fs::read_dir(out) else {
+        if out.exists() {
+            return Err(Error::Refused(format!("generate --out {}: it is a file, not a folder", out.display())));
+        }
+        return Ok(());
+    };
+    if rd.next().is_none() {
+        return Ok(());
+    }
+    let ours = out.join(GENERATED_MARKER).is_file() || GENERATED_FILES.iter().all(|f| out.join(f).is_file());
+    if !ours {
+        return Err(Error::Refused(format!(
+            "generate --out {}: the folder is not empty and is not an earlier `ownermap generate` output; name a new folder",
+            out.display()
+        )));
+    }
+    let spans = out.join("spans");
+    if spans.exists() {
+        tracing::info!("replacing the organisation generated earlier in {}", out.display());
+        std::fs::remove_dir_all(&spans).map_err(|e| Error::io(&spans, e))?;
+    }
+    Ok(())
 }

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use crate::config::{Config, Overrides};
 use crate::engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::logging::StageProgress;
-use crate::output::OutputLock;
+use crate::output::{self, OutputLock};
 use crate::pipeline;
 
 #[derive(Debug, clap::Args)]
@@ -35,13 +35,24 @@ pub fn run(args: Args) -> Result<u8> {
     let ov = Overrides { end: args.end, days: args.days, out: args.out, engine: args.engine };
     let mut cfg = Config::load(&args.config.config, &ov)?;
     cfg.full = args.full;
+    cfg.evict_cache = true;
     super::runtime()?.block_on(run_config(&cfg))
 }
 
 /// Runs the pipeline for `cfg` and publishes its outputs; returns the exit
 /// code (0, or 3 when some input was skipped).
+///
+/// The order is what makes the nightly guarantees (SPEC §4): the output
+/// path is resolved and checked before any work (exit 2 for a folder
+/// ownermap did not write), both locks are held throughout, a window with
+/// no spans stops before publishing (exit 4), and [`pipeline::publish`]
+/// writes everything aside before swapping anything in.
 pub async fn run_config(cfg: &Config) -> Result<u8> {
-    let _lock = OutputLock::acquire(&cfg.out_dir)?;
+    let out = output::resolve_out(&cfg.out_dir)?;
+    output::check_target(&out)?;
+    let _lock = OutputLock::acquire(&out)?;
+    let _state = output::lock_state(&cfg.state_dir, true)?;
+    pipeline::clean_state_leftovers(&cfg.state_dir);
     tracing::info!(
         "window {} .. {} ({} days), spans from {}",
         cfg.window.start(),
@@ -54,24 +65,33 @@ pub async fn run_config(cfg: &Config) -> Result<u8> {
     let result = pipeline::run(cfg, &ctx, &progress).await;
     progress.finish();
     let result = result?;
-    let started = std::time::Instant::now();
-    pipeline::publish(cfg, &result)?;
-    tracing::info!("published in {:.2} s", started.elapsed().as_secs_f64());
     let s = &result.summary;
-    tracing::info!(
-        "wrote {}: {} spans in window, {} traces, {} files read ({} skipped)",
-        cfg.out_dir.display(),
-        s.spans_in_window,
-        s.traces,
-        s.files_read,
-        s.files_skipped.len()
-    );
     for f in &s.files_skipped {
         eprintln!("ownermap: skipped {}: {}", f.path, f.reason);
     }
     for p in &s.problems {
         eprintln!("ownermap: {p}");
     }
+    if s.spans_in_window == 0 {
+        return Err(Error::NoSpans(format!(
+            "no spans in the window {} .. {} under {} ({} files read, {} skipped): nothing published, history untouched",
+            cfg.window.start(),
+            cfg.window.end,
+            cfg.spans.path,
+            s.files_read,
+            s.files_skipped.len()
+        )));
+    }
+    let started = std::time::Instant::now();
+    pipeline::publish(cfg, &out, &result)?;
+    tracing::info!("published in {:.2} s", started.elapsed().as_secs_f64());
+    tracing::info!(
+        "wrote {}: {} spans in window, {} traces, {} files read ({} skipped)",
+        out.join("index.html").display(),
+        s.spans_in_window,
+        s.traces,
+        s.files_read,
+        s.files_skipped.len()
+    );
     Ok(if s.skipped_input() { 3 } else { 0 })
 }
-

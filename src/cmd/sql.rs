@@ -79,6 +79,9 @@ async fn register_org(ctx: &SessionContext, org: &Org) -> Result<()> {
 pub fn run(a: Args) -> Result<u8> {
     let cfg = Config::load(&a.config.config, &Overrides { end: a.end, days: a.days, ..Default::default() })?;
     let rt = super::runtime()?;
+    // It adds computed days to the state dir's cache: a writer, so it
+    // takes the state lock like `run`.
+    let _state = crate::output::lock_state(&cfg.state_dir, true)?;
     rt.block_on(async {
         let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
         let result = crate::pipeline::run(&cfg, &ctx, &crate::pipeline::Quiet).await?;

@@ -99,6 +99,15 @@ pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) ->
     Ok(())
 }
 
+/// Reads one whole Parquet file written by [`write_parquet`].
+pub fn read_parquet(path: &Path) -> Result<Table> {
+    let file = std::fs::File::open(path).map_err(|e| crate::error::Error::io(path, e))?;
+    let builder = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let schema: SchemaRef = Arc::clone(builder.schema());
+    let batches = builder.build()?.collect::<std::result::Result<Vec<RecordBatch>, _>>()?;
+    Ok(Table { schema, batches })
+}
+
 async fn register_dir(ctx: &SessionContext, name: &str, dir: &Path) -> Result<()> {
     ctx.deregister_table(name)?;
     ctx.register_parquet(name, format!("{}/", dir.display()), datafusion::prelude::ParquetReadOptions::default()).await?;

@@ -178,7 +178,7 @@ fn bucket_fn(args: &[ColumnarValue]) -> Result<ColumnarValue> {
             let h = if ids.is_null(i) {
                 0
             } else {
-                ids.value(i).iter().fold(0xcbf2_9ce4_8422_2325u64, |a, b| (a ^ *b as u64).wrapping_mul(0x100_0000_01b3))
+                crate::hash::fnv1a(ids.value(i))
             };
             Some((h % k) as i64)
         })

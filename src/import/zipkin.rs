@@ -114,7 +114,7 @@ fn merge_fragments(spans: Vec<ZSpan>) -> (Vec<ZSpan>, u64) {
 
 fn derived_id(trace: &str, id: &str, service: &str, k: usize) -> String {
     let key = format!("{trace}/{id}/{service}/{k}");
-    let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |a, b| (a ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let h = crate::hash::fnv1a(key.as_bytes());
     format!("{:016x}", h | 1)
 }
 

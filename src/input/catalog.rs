@@ -154,7 +154,7 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Catalog> {
     let mut cat = Catalog::default();
     for p in paths {
         let p = p.as_ref();
-        let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+        let text = crate::input::read_input(p, "catalog.path")?;
         read_str(&text, &p.display().to_string(), &mut cat)?;
     }
     Ok(cat)

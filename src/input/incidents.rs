@@ -34,7 +34,10 @@ pub struct Incident {
 pub struct Incidents {
     pub incidents: Vec<Incident>,
     pub problems: Vec<String>,
+    /// rows skipped whole
     pub skipped: usize,
+    /// fields ignored in rows that were kept (a time before `created_at`)
+    pub fields_skipped: usize,
 }
 
 fn parse_time(s: &str) -> std::result::Result<Option<DateTime<Utc>>, String> {
@@ -47,6 +50,9 @@ fn parse_time(s: &str) -> std::result::Result<Option<DateTime<Utc>>, String> {
         .map_err(|_| format!("{s:?} is not an RFC 3339 time"))
 }
 
+/// The longest duration a PagerDuty record may state (100 years).
+const MAX_SECONDS: f64 = 100.0 * 366.0 * 86_400.0;
+
 fn non_empty(s: &str) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_string())
@@ -55,7 +61,7 @@ fn non_empty(s: &str) -> Option<String> {
 /// Reads incidents in the configured format.
 pub fn read(path: &Path, format: &IncidentFormat) -> Result<Incidents> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::input::read_input(path, "incidents.path")?;
     match format {
         IncidentFormat::Csv => read_csv(&text, &file, false),
         IncidentFormat::PagerDuty if text.trim_start().starts_with(['{', '[']) => read_pagerduty_json(&text, &file),
@@ -70,13 +76,21 @@ fn incident_from_row(row: &Row, pagerduty: bool) -> std::result::Result<Incident
     let get = |k: &str| row.get(k).map(String::as_str).unwrap_or("");
     let created = parse_time(get("created_at"))?.ok_or("created_at is empty")?;
     let id = non_empty(get("id")).ok_or("id is empty")?;
+    // PagerDuty durations: finite, not negative, and no longer than a
+    // century (anything else is a broken export, not a slow responder).
     let secs = |k: &str| -> std::result::Result<Option<DateTime<Utc>>, String> {
         let v = get(k).trim();
         if v.is_empty() {
             return Ok(None);
         }
         let s: f64 = v.parse().map_err(|_| format!("{k} {v:?} is not a number"))?;
-        Ok(Some(created + Duration::milliseconds((s * 1000.0) as i64)))
+        if !s.is_finite() || !(0.0..=MAX_SECONDS).contains(&s) {
+            return Err(format!("{k} {v:?} is out of range (0 to {MAX_SECONDS} seconds)"));
+        }
+        Duration::try_milliseconds((s * 1000.0) as i64)
+            .and_then(|d| created.checked_add_signed(d))
+            .map(Some)
+            .ok_or_else(|| format!("{k} {v:?} is out of range"))
     };
     if pagerduty {
         let responders = match non_empty(get("assigned_user_names")) {
@@ -87,10 +101,11 @@ fn incident_from_row(row: &Row, pagerduty: bool) -> std::result::Result<Incident
             Some(t) => Some(t),
             None => secs("seconds_to_resolve")?,
         };
+        let service = non_empty(get("service_name")).ok_or("service_name is empty")?;
         return Ok(Incident {
             id,
             title: get("description").to_string(),
-            service: get("service_name").trim().to_string(),
+            service,
             team: non_empty(get("team_name")),
             severity: get("priority_name").to_string(),
             page: !get("urgency").trim().eq_ignore_ascii_case("low"),
@@ -101,10 +116,11 @@ fn incident_from_row(row: &Row, pagerduty: bool) -> std::result::Result<Incident
             trace_id: None,
         });
     }
+    let service = non_empty(get("service")).ok_or("service is empty")?;
     Ok(Incident {
         id,
         title: get("title").to_string(),
-        service: get("service").trim().to_string(),
+        service,
         team: non_empty(get("team")),
         severity: get("severity").to_string(),
         page: !get("urgency").trim().eq_ignore_ascii_case("low"),
@@ -118,7 +134,20 @@ fn incident_from_row(row: &Row, pagerduty: bool) -> std::result::Result<Incident
 
 fn push_row(out: &mut Incidents, row: &Row, pagerduty: bool, file: &str, what: String) {
     match incident_from_row(row, pagerduty) {
-        Ok(i) => out.incidents.push(i),
+        Ok(mut i) => {
+            // A time before the page was created is a broken record: the
+            // field is dropped (the incident still counts), and said so.
+            for (field, t) in [("acknowledged_at", &mut i.acknowledged_at), ("resolved_at", &mut i.resolved_at)] {
+                if t.is_some_and(|t| t < i.created_at) {
+                    let msg = format!("{file}: {what}: {field} is before created_at; field ignored");
+                    tracing::warn!("{msg}");
+                    out.problems.push(msg);
+                    out.fields_skipped += 1;
+                    *t = None;
+                }
+            }
+            out.incidents.push(i)
+        }
         Err(msg) => {
             tracing::warn!("skipping incident {what} in {file}: {msg}");
             out.problems.push(format!("{file}: {what} skipped: {msg}"));
@@ -142,16 +171,24 @@ fn read_csv(text: &str, file: &str, pagerduty: bool) -> Result<Incidents> {
         }
     }
     let mut out = Incidents::default();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = match rec {
-            Ok(r) => r,
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
+                let line = e.position().map(|p| p.line().to_string()).unwrap_or_else(|| "?".into());
                 out.problems.push(format!("{file}: line {line} skipped: {e}"));
                 out.skipped += 1;
+                if e.is_io_error() {
+                    break;
+                }
                 continue;
             }
-        };
+        }
+        // The physical line the record starts on (a quoted field may span
+        // several lines), as an editor shows it.
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let row: Row = headers.iter().cloned().zip(rec.iter().map(str::to_string)).collect();
         push_row(&mut out, &row, pagerduty, file, format!("line {line}"));
     }

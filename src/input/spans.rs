@@ -98,7 +98,7 @@ impl SpanFiles {
     /// found in the partitions passing `keep` (unpartitioned files always
     /// count): a changed, added or removed file changes it.
     pub fn fingerprint(&self, keep: &dyn Fn(Option<NaiveDate>) -> bool) -> u64 {
-        let mut h = crate::daycache::Fnv::new();
+        let mut h = crate::hash::Fnv::new();
         for (p, d, size, mtime) in &self.listing {
             if d.is_none() || keep(*d) {
                 h.write(p.to_string_lossy().as_bytes());
@@ -174,54 +174,92 @@ fn is_data_file(p: &Path, format: SpanFormat) -> bool {
     !name.starts_with('.') && !name.starts_with('_') && p.extension().is_some_and(|e| e == ext)
 }
 
-fn walk(dir: &Path, format: SpanFormat, out: &mut Vec<PathBuf>) -> Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if !name.starts_with('.') {
-                walk(&p, format, out)?;
+/// What a walk of the input found: data files by their canonical path
+/// (each read once, however many links lead to it), and names it skipped.
+#[derive(Default)]
+struct Walk {
+    /// canonical path → the path shown to the user
+    files: BTreeMap<PathBuf, PathBuf>,
+    /// canonical folders already walked (a symlink loop ends here)
+    dirs: std::collections::BTreeSet<PathBuf>,
+    skipped: Vec<SkippedFile>,
+}
+
+impl Walk {
+    fn add_file(&mut self, p: PathBuf) {
+        if p.to_str().is_none() {
+            let reason = "the file name is not UTF-8; rename it to read it".to_string();
+            tracing::warn!("skipping span file {}: {reason}", p.display());
+            self.skipped.push(SkippedFile { path: p.to_string_lossy().into_owned(), reason });
+            return;
+        }
+        let canon = p.canonicalize().unwrap_or_else(|_| p.clone());
+        match self.files.get(&canon) {
+            // Prefer the path that names a date partition (a `latest ->
+            // date=…` link must not hide the partition's date).
+            Some(seen) if partition_date(seen).is_some() || partition_date(&p).is_none() => {}
+            _ => {
+                self.files.insert(canon, p);
             }
-        } else if is_data_file(&p, format) {
-            out.push(p);
         }
     }
-    Ok(())
+
+    fn dir(&mut self, dir: &Path, format: SpanFormat) -> Result<()> {
+        let canon = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+        if !self.dirs.insert(canon) {
+            return Ok(());
+        }
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+                if !name.starts_with('.') {
+                    self.dir(&p, format)?;
+                }
+            } else if is_data_file(&p, format) {
+                self.add_file(p);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Lists the span files under `path` (file, directory or glob) that can
-/// hold spans of the window, pruning Hive date partitions.
+/// hold spans of the window, pruning Hive date partitions. Symbolic links
+/// are followed, but each folder is walked once and each file read once,
+/// by canonical path.
 pub fn discover(path: &str, format: SpanFormat, window: &Window) -> Result<SpanFiles> {
     if path.contains("://") {
         return Err(Error::Config(format!(
             "spans.path = {path:?}: of object-store URLs only s3:// is supported"
         )));
     }
-    let mut all = Vec::new();
+    let mut walk = Walk::default();
     let p = Path::new(path);
     if p.is_dir() {
-        walk(p, format, &mut all)?;
+        walk.dir(p, format)?;
     } else if p.is_file() {
-        all.push(p.to_path_buf());
+        walk.add_file(p.to_path_buf());
     } else if path.contains(['*', '?', '[']) {
         let paths = glob::glob(path).map_err(|e| Error::Config(format!("spans.path: {e}")))?;
         for entry in paths.flatten() {
             if entry.is_file() {
-                all.push(entry);
+                walk.add_file(entry);
             } else if entry.is_dir() {
-                walk(&entry, format, &mut all)?;
+                walk.dir(&entry, format)?;
             }
         }
-        all.sort();
     } else {
         return Err(Error::Config(format!("spans.path {path}: no such file or directory")));
     }
-    let mut files = SpanFiles { format, ..Default::default() };
+    let mut all: Vec<PathBuf> = walk.files.into_values().collect();
+    all.sort();
+    let mut files = SpanFiles { format, skipped: walk.skipped, ..Default::default() };
     for f in all {
         let meta = std::fs::metadata(&f).ok();
         let size = meta.as_ref().map(|m| m.len()).unwrap_or(0);

@@ -122,7 +122,7 @@ fn team_from_raw(r: RawTeam) -> std::result::Result<Team, String> {
 }
 
 pub fn read(path: &Path) -> Result<Teams> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::input::read_input(path, "teams.path")?;
     read_str(&text, &path.display().to_string())
 }
 

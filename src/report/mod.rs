@@ -52,7 +52,7 @@ pub fn slug(name: &str) -> String {
         }
     }
     let s = s.trim_matches('-');
-    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |a, b| (a ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let h = crate::hash::fnv1a(name.as_bytes());
     format!("{}-{:08x}", if s.is_empty() { "x" } else { s }, h as u32)
 }
 
