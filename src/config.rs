@@ -127,10 +127,12 @@ pub struct RotationThresholds {
     pub min_per_site: u32,
     pub max_services_per_person: f64,
     pub max_size: u32,
+    /// `wide_incidents`: mean responders per incident at or above this
+    pub wide_incident_responders: f64,
 }
 impl Default for RotationThresholds {
     fn default() -> Self {
-        Self { min_single_site: 8, min_per_site: 6, max_services_per_person: 3.0, max_size: 12 }
+        Self { min_single_site: 8, min_per_site: 6, max_services_per_person: 3.0, max_size: 12, wide_incident_responders: 3.0 }
     }
 }
 
@@ -311,7 +313,11 @@ impl Config {
             .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
-        Config::from_raw(raw, &base, ov)
+        // Every problem found in the file names the file.
+        Config::from_raw(raw, &base, ov).map_err(|e| match e {
+            Error::Config(m) => Error::Config(format!("{}: {m}", path.display())),
+            other => other,
+        })
     }
 
     /// Validates a parsed config; relative paths resolve against `base`.

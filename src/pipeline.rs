@@ -83,6 +83,9 @@ pub struct RunResult {
     pub docs_scores: std::collections::BTreeMap<String, (usize, usize)>,
     /// the ISO week this run is filed under in the history
     pub week: String,
+    /// the stored week the edge diff compared with (the ISO week exactly
+    /// one before; None when it is not stored)
+    pub compared_with: Option<String>,
     pub window: crate::config::Window,
     pub max_pages_per_12h: f64,
 }
@@ -177,7 +180,9 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     };
     let docs_t = docs::docs_tables(&org, cfg.window.end, cfg.docs.max_review_age_days, &svc_requests, &edge_list)?;
     let week = history::run_week(&cfg.window);
-    let previous = history::week_edges(&cfg.state_dir, &history::previous_week(&cfg.window))?;
+    let previous_week = history::previous_week(&cfg.window);
+    let previous = history::week_edges(&cfg.state_dir, &previous_week)?;
+    let compared_with = previous.as_ref().map(|_| previous_week.clone());
     let edge_diff = history::edge_diff(&edge_list, previous.as_deref())?;
     let team_graph = graph::team_graph(&edge_list)?;
     t.done("docs_history");
@@ -212,6 +217,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
         derived,
         docs_scores: docs_t.team_scores,
         week,
+        compared_with,
         window: cfg.window,
         max_pages_per_12h: cfg.load.max_pages_per_12h,
     })
@@ -518,18 +524,12 @@ pub fn read_org(cfg: &Config, summary: &mut Summary) -> Result<Org> {
     let catalog = catalog::read(&cfg.catalog)?;
     summary.rows_skipped.insert("catalog".into(), catalog.skipped);
     summary.problems.extend(catalog.problems.iter().cloned());
-    let mut teams = match &cfg.teams {
+    // Only teams.yaml declares teams (SPEC §2.6, §2.7): a Backstage Group
+    // it does not list owns services but gets no verdicts or rotation.
+    let teams = match &cfg.teams {
         Some(p) => teams::read(p)?,
         None => teams::Teams::default(),
     };
-    // Backstage Groups are teams too when teams.yaml does not list them.
-    for g in &catalog.groups {
-        if teams.get(&g.name).is_none() {
-            let mut t = teams::Team::default_named(&g.name);
-            t.members = g.members.clone();
-            teams.teams.push(t);
-        }
-    }
     summary.rows_skipped.insert("teams".into(), teams.skipped);
     summary.problems.extend(teams.problems.iter().cloned());
     let incidents = match &cfg.incidents {

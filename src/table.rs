@@ -125,8 +125,11 @@ pub mod read {
         t.batches
             .iter()
             .map(|b| {
-                let c = b.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
-                cast(c, dt).unwrap_or_else(|e| panic!("column {name}: {e}"))
+                // A column a table lacks (a history week stored by an older
+                // build) or cannot be cast reads as NULLs, never a panic.
+                b.column_by_name(name)
+                    .and_then(|c| cast(c, dt).ok())
+                    .unwrap_or_else(|| datafusion::arrow::array::new_null_array(dt, b.num_rows()))
             })
             .collect()
     }

@@ -48,6 +48,8 @@ pub fn stage(state: &Path, week: &str, tables: &[(&str, &Table)]) -> Result<crat
     for (name, t) in tables {
         crate::engine::write_parquet(&staged.path().join(format!("{name}.parquet")), t.schema.clone(), &t.batches)?;
     }
+    let format = staged.path().join("format");
+    std::fs::write(&format, format!("{HISTORY_FORMAT}\n")).map_err(|e| crate::error::Error::io(&format, e))?;
     crate::atomic::fault("write-history", staged.path())?;
     Ok(staged)
 }
@@ -63,10 +65,26 @@ pub fn previous_week(w: &Window) -> String {
     week_label(w.end - chrono::Duration::days(7))
 }
 
+/// The shape of a stored week: raise it when a stored table loses or
+/// renames a column. Weeks of older formats (or with no `format` file,
+/// from before it existed) are read by column name, missing columns as
+/// empty; a week of a newer format is ignored with a warning.
+pub const HISTORY_FORMAT: u32 = 1;
+
+/// The format a stored week declares (0 when it has no `format` file).
+fn week_format(dir: &Path) -> u32 {
+    std::fs::read_to_string(dir.join("format")).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0)
+}
+
 /// The edges stored for `week` (SPEC §2.8: the diff compares with the ISO
 /// week exactly one before; an older stored week is not a substitute).
 pub fn week_edges(state: &Path, week: &str) -> Result<Option<Vec<Edge>>> {
-    let t = read_table(&history_dir(state).join(week).join("edges.parquet"))?;
+    let dir = history_dir(state).join(week);
+    if week_format(&dir) > HISTORY_FORMAT {
+        tracing::warn!("history week {week} was stored by a newer ownermap (format {}); not compared", week_format(&dir));
+        return Ok(None);
+    }
+    let t = read_table(&dir.join("edges.parquet"))?;
     Ok(t.map(|t| edges_from_table(&t)))
 }
 
@@ -89,4 +107,35 @@ pub fn edge_diff(this: &[Edge], last: Option<&[Edge]>) -> Result<Table> {
         }
     }
     rows.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::{Rows, i, s};
+
+    fn store_edges(state: &Path, week: &str, t: &Table, format: Option<&str>) {
+        let dir = history_dir(state).join(week);
+        std::fs::create_dir_all(&dir).unwrap();
+        crate::engine::write_parquet(&dir.join("edges.parquet"), t.schema.clone(), &t.batches).unwrap();
+        if let Some(f) = format {
+            std::fs::write(dir.join("format"), f).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_week_stored_by_an_older_format_is_still_read_and_a_newer_one_ignored() {
+        let d = tempfile::tempdir().unwrap();
+        // Format 0: no `format` file, and no callee_type/kind/team columns.
+        let mut old = Rows::new(&["caller", "callee", "calls"], "ssi");
+        old.push(vec![s("x"), s("y"), i(5)]);
+        store_edges(d.path(), "2026-W46", &old.finish().unwrap(), None);
+        let e = week_edges(d.path(), "2026-W46").unwrap().unwrap();
+        assert_eq!((e[0].caller.as_str(), e[0].callee.as_str(), e[0].calls, e[0].kind.as_str()), ("x", "y", 5, ""));
+        let mut new = Rows::new(&["caller", "callee", "calls"], "ssi");
+        new.push(vec![s("x"), s("z"), i(1)]);
+        store_edges(d.path(), "2026-W45", &new.finish().unwrap(), Some("99\n"));
+        assert!(week_edges(d.path(), "2026-W45").unwrap().is_none());
+        assert!(week_edges(d.path(), "2026-W44").unwrap().is_none(), "a week not stored");
+    }
 }

@@ -69,8 +69,9 @@ pub fn verdicts_for(
             format!("{services_owned} services for {rotation_size} people on call"),
         ));
     }
-    if let Some(m) = fig.mean_responders().filter(|m| *m >= 3.0) {
-        out.push(v("wide_incidents", m, 3.0, format!("{m:.2} responders per incident over {} incidents", fig.incidents)));
+    let wide = rot.wide_incident_responders;
+    if let Some(m) = fig.mean_responders().filter(|m| *m >= wide) {
+        out.push(v("wide_incidents", m, wide, format!("{m:.2} responders per incident over {} incidents", fig.incidents)));
     }
     let per_week = fig.pages as f64 / 4.0;
     if per_week < load.min_pages_per_week {

@@ -255,6 +255,8 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
     c.insert("team_graph_svg", &graph_svg::draw(&tg, &|t| Some(format!("teams/{}.html", slug(t)))));
     c.insert("gaps", site.t("ownership_gaps"));
     c.insert("edge_diff", site.t("edge_diff"));
+    c.insert("compared_with", &r.compared_with);
+    c.insert("previous_week", &crate::analysis::history::previous_week(&r.window));
     c.insert("slos_missed", &site.t("slos").iter().filter(|s| s.get("met") == Some(&json!(false))).cloned().collect::<Vec<_>>());
     c.insert("overloaded", &site.t("rotation_verdicts").iter().filter(|s| s.get("verdict") == Some(&json!("overloaded"))).cloned().collect::<Vec<_>>());
     c.insert("derived_misfit", &site.t("derived_slos").iter().filter(|s| s.get("fits") == Some(&json!(false))).cloned().collect::<Vec<_>>());
