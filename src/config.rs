@@ -269,6 +269,9 @@ pub struct Config {
     /// Only the nightly `run` evicts cached days of other windows or
     /// configurations; `sql`, `graph` and `plan` add to the cache only.
     pub evict_cache: bool,
+    /// Span files to leave out, with why: set by `run` after a query failed
+    /// on damaged data inside a file ([`crate::input::spans::undecodable`]).
+    pub skip_files: Vec<crate::input::spans::SkippedFile>,
 }
 
 /// Command-line values that override the file (SPEC §1.5).
@@ -427,6 +430,7 @@ impl Config {
             docs: raw.docs,
             full: false,
             evict_cache: false,
+            skip_files: vec![],
         })
     }
 }

@@ -140,7 +140,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     progress.stage("reading inputs");
     let org = read_org(cfg, &mut summary)?;
     register_owners(ctx, &org.catalog).await?;
-    let files = spans::register(ctx, &cfg.spans, &cfg.window).await?;
+    let files = spans::register(ctx, &cfg.spans, &cfg.window, &cfg.skip_files).await?;
     summary.files_read = files.read.len();
     summary.files_pruned = files.pruned;
     summary.bytes_read = files.bytes;
@@ -618,7 +618,7 @@ pub async fn org_and_edges(cfg: &Config, ctx: &SessionContext) -> Result<(Org, V
     let mut summary = Summary::default();
     let org = read_org(cfg, &mut summary)?;
     register_owners(ctx, &org.catalog).await?;
-    let files = spans::register(ctx, &cfg.spans, &cfg.window).await?;
+    let files = spans::register(ctx, &cfg.spans, &cfg.window, &cfg.skip_files).await?;
     slo::prepare(ctx, &org).await?;
     partials(cfg, ctx, &files, &org, &Quiet, &mut Timer::new()).await?;
     let t = edges::weekly(ctx).await?;

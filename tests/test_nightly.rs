@@ -357,14 +357,15 @@ fn a_missing_catalog_teams_or_incidents_file_exits_2_naming_the_key() {
 fn generate_refuses_a_foreign_folder_and_replaces_its_own_output_whole() {
     let dir = tmp();
     std::fs::write(dir.path().join("notes.md"), "mine").unwrap();
-    let gen = |days: &str| ownermap(&["generate", "--out", dir.path().to_str().unwrap(), "--services", "6", "--days", days, "--spans-per-day", "300", "--end", "2026-11-22"]);
-    assert_eq!(gen("3").status.code(), Some(2));
+    let generate = |days: &str| ownermap(&["generate", "--out", dir.path().to_str().unwrap(), "--services", "6", "--days", days, "--spans-per-day", "300", "--end", "2026-11-22"]);
+    assert_eq!(generate("3").status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(dir.path().join("notes.md")).unwrap(), "mine");
     std::fs::remove_file(dir.path().join("notes.md")).unwrap();
-    assert_eq!(gen("3").status.code(), Some(0));
-    assert_eq!(names(&dir.path().join("spans")).len(), 3);
-    assert_eq!(gen("1").status.code(), Some(0));
-    assert_eq!(names(&dir.path().join("spans")), vec!["date=2026-11-22"], "no partition of the earlier organisation is left");
+    assert_eq!(generate("3").status.code(), Some(0));
+    // Three days, and the spans of traces running past the last midnight.
+    assert_eq!(names(&dir.path().join("spans")), vec!["date=2026-11-20", "date=2026-11-21", "date=2026-11-22", "date=2026-11-23"]);
+    assert_eq!(generate("1").status.code(), Some(0));
+    assert_eq!(names(&dir.path().join("spans")), vec!["date=2026-11-22", "date=2026-11-23"], "no partition of the earlier organisation is left");
 }
 
 // ---- 14. only `run` evicts the cache ----
@@ -416,4 +417,46 @@ fn a_cache_written_by_another_build_is_recomputed_and_said_so_once() {
     assert_eq!(ownermap(&["run", "--config", &cfg, "--out", out.to_str().unwrap(), "--full"]).status.code(), Some(0));
     assert_eq!(std::fs::read_to_string(out.join("data/services.csv")).unwrap(), upgraded);
     assert_eq!(upgraded, tables_old);
+}
+
+// ---- 10. damaged data inside a file, a non-UTF-8 file name ----
+
+#[test]
+fn damaged_pages_behind_an_intact_footer_skip_that_file_by_name_with_exit_3() {
+    let dir = tmp();
+    spans_of(dir.path(), true);
+    let cfg = write_config(dir.path(), "");
+    let bad = dir.path().join("spans/date=2026-11-21/a.parquet");
+    let mut bytes = std::fs::read(&bad).unwrap();
+    // Garbage over the page headers and data; the footer (its length is
+    // the 4 bytes before the closing magic) stays intact.
+    let n = bytes.len();
+    let footer = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    let end = n - 8 - footer;
+    for (i, b) in bytes[4..end].iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(37) ^ 0xa5;
+    }
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = dir.path().join("report");
+    let o = run_out(&cfg, &out);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("date=2026-11-21/a.parquet") && stderr(&o).contains("damaged"), "{}", stderr(&o));
+    let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    assert!(summary.contains("\"spans_in_window\": 3") && summary.contains("damaged Parquet data"), "{summary}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_span_file_whose_name_is_not_utf8_is_skipped_with_a_warning() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tmp();
+    spans_of(dir.path(), false);
+    let cfg = write_config(dir.path(), "");
+    let odd = dir.path().join("spans/date=2026-11-20").join(std::ffi::OsStr::from_bytes(b"b\xff.parquet"));
+    std::fs::copy(dir.path().join("spans/date=2026-11-20/a.parquet"), &odd).unwrap();
+    let out = dir.path().join("report");
+    let o = run_out(&cfg, &out);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(out.join("summary.json")).unwrap().contains("\"spans_in_window\": 3"));
 }

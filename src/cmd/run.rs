@@ -62,7 +62,23 @@ pub async fn run_config(cfg: &Config) -> Result<u8> {
     );
     let ctx = engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
     let progress = StageProgress::new();
-    let result = pipeline::run(cfg, &ctx, &progress).await;
+    let mut result = pipeline::run(cfg, &ctx, &progress).await;
+    if let Err(Error::Engine(e)) = &result {
+        // Damaged data pages behind an intact footer fail a query, not the
+        // file's check: find such files by decoding them, name and skip them
+        // (exit 3), and run again without them.
+        let bad = crate::input::spans::undecodable(&cfg.spans, &cfg.window);
+        if !bad.is_empty() {
+            for f in &bad {
+                tracing::warn!("skipping span file {}: {}", f.path, f.reason);
+            }
+            tracing::warn!("the run failed ({e}); running again without {} damaged file(s)", bad.len());
+            let mut again = cfg.clone();
+            again.skip_files.extend(bad);
+            let ctx = engine::connect(&again.engine, Some(&again.state_dir.join("spill"))).await?;
+            result = pipeline::run(&again, &ctx, &progress).await;
+        }
+    }
     progress.finish();
     let result = result?;
     let s = &result.summary;

@@ -536,9 +536,17 @@ fn attributes(
 
 /// Finds and checks the window's span files and registers `spans_all`
 /// over all of them.
-pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) -> Result<SpanFiles> {
+pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window, skip: &[SkippedFile]) -> Result<SpanFiles> {
     let remote = cfg.path.starts_with("s3://");
     let mut files = if remote { discover_remote(ctx, cfg, window).await? } else { discover(&cfg.path, cfg.format, window)? };
+    if !skip.is_empty() {
+        // Left out of the listing too, so the days that read a damaged
+        // file are cached under another fingerprint than the mended file's.
+        let skipped = |p: &PathBuf| skip.iter().any(|s| s.path == p.display().to_string());
+        files.read.retain(|p| !skipped(p));
+        files.listing.retain(|(p, ..)| !skipped(p));
+        files.skipped.extend(skip.iter().cloned());
+    }
     let sizes: BTreeMap<PathBuf, u64> = files.listing.iter().map(|(p, _, s, _)| (p.clone(), *s)).collect();
     let mut kept = Vec::new();
     for f in std::mem::take(&mut files.read) {
@@ -635,6 +643,33 @@ fn check_tempo(schema: &Schema, file: &str) -> Result<()> {
 }
 
 /// A file's schema and, for Parquet, its row count (one footer read).
+/// The window's local Parquet span files whose data pages cannot be
+/// decoded (a footer intact over damaged pages), each with the decoder's
+/// reason. `run` calls it after a query failed, to name and skip them.
+pub fn undecodable(cfg: &SpansConfig, window: &Window) -> Vec<SkippedFile> {
+    if cfg.format != SpanFormat::Parquet || cfg.path.contains("://") {
+        return vec![];
+    }
+    let Ok(files) = discover(&cfg.path, cfg.format, window) else { return vec![] };
+    let decode = |p: &Path| -> std::result::Result<(), String> {
+        let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
+        let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+            .and_then(|b| b.build())
+            .map_err(|e| e.to_string())?;
+        for batch in reader {
+            batch.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    };
+    files
+        .read
+        .iter()
+        .filter_map(|p| {
+            decode(p).err().map(|e| SkippedFile { path: p.display().to_string(), reason: format!("damaged Parquet data ({e})") })
+        })
+        .collect()
+}
+
 fn read_schema(path: &Path, format: SpanFormat) -> std::result::Result<(Schema, Option<u64>), String> {
     if format == SpanFormat::Csv {
         // Every CSV column is read as text; select_list casts what it needs,
