@@ -12,9 +12,12 @@ use ownermap::datafusion::parquet::arrow::ArrowWriter;
 use ownermap::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use ownermap::pipeline::RunResult;
 
+/// The nightly run's config (it evicts days that left the window).
 fn load(dir: &Path, end: &str, days: u32) -> Config {
     let ov = ownermap::config::Overrides { end: Some(end.into()), days: Some(days), ..Default::default() };
-    Config::load(&dir.join("ownermap.toml"), &ov).unwrap()
+    let mut cfg = Config::load(&dir.join("ownermap.toml"), &ov).unwrap();
+    cfg.evict_cache = true;
+    cfg
 }
 
 /// Every table and the summary's counts are the same.
@@ -113,9 +116,10 @@ fn a_half_written_or_damaged_cache_entry_is_never_used() {
     let other = cached.iter().find(|p| p.to_string_lossy().contains("2026-11-22_2026-11-22-body-")).unwrap().clone();
 
     // A run killed while writing day 21: its entry exists only as a
-    // temporary folder (with a truncated table) under a dead process id.
+    // staging folder (with a truncated table) under a dead process id
+    // (above Linux's largest pid_max).
     let name = body.file_name().unwrap().to_string_lossy().to_string();
-    let tmp_entry = body.with_file_name(format!(".tmp-999999999-{name}"));
+    let tmp_entry = body.with_file_name(format!(".{name}.tmp-4194399"));
     std::fs::rename(&body, &tmp_entry).unwrap();
     let t = tmp_entry.join("edge_day.parquet");
     let bytes = std::fs::read(&t).unwrap();
