@@ -296,3 +296,63 @@ fn history_reruns_replace_the_week_and_the_edge_diff_sees_last_week() {
     let stored = ownermap::analysis::history::read_table(&dir.path().join("state/history/2026-W47/edges.parquet")).unwrap().unwrap();
     assert_eq!(stored.num_rows(), 1);
 }
+
+/// SPEC §2.8: the diff compares with the ISO week exactly one before. With
+/// only week 45 stored, week 47's run shows no change (and says which week
+/// it lacks), not week 45's edges as "last week".
+#[test]
+fn the_edge_diff_never_compares_with_an_older_week_than_the_one_before() {
+    let dir = tmp();
+    let t1 = "ee000000000000000000000000000011";
+    let t2 = "ee000000000000000000000000000012";
+    write_spans(
+        &spans_path(dir.path(), "date=2026-11-07/s.parquet"),
+        &[
+            span(t1, "0000000000000001", "", "x", "Server", 0, 10).at_ns(DAY0 - 13 * DAY),
+            span(t1, "0000000000000002", "0000000000000001", "y", "Server", 0, 5).at_ns(DAY0 - 13 * DAY + MS),
+        ],
+        Ids::Hex,
+    );
+    write_spans(
+        &spans_path(dir.path(), "date=2026-11-20/s.parquet"),
+        &[span(t2, "0000000000000001", "", "x", "Server", 0, 10), span(t2, "0000000000000002", "0000000000000001", "z", "Server", 1, 5)],
+        Ids::Hex,
+    );
+    let week = |end: &str| {
+        let text = format!("[spans]\npath = \"spans\"\n[window]\nend = \"{end}\"\ndays = 7\n");
+        let raw: ownermap::config::RawConfig = toml::from_str(&text).unwrap();
+        ownermap::config::Config::from_raw(raw, dir.path(), &Default::default()).unwrap()
+    };
+    let w45 = week("2026-11-08");
+    ownermap::pipeline::publish(&w45, &w45.out_dir, &run(&w45)).unwrap();
+    let r = run(&week("2026-11-22"));
+    assert_eq!(r.week, "2026-W47");
+    assert_eq!(r.compared_with, None);
+    assert_eq!(table(&r, "edge_diff").num_rows(), 0);
+    let cfg = week("2026-11-22");
+    ownermap::pipeline::publish(&cfg, &cfg.out_dir, &r).unwrap();
+    let index = std::fs::read_to_string(cfg.out_dir.join("index.html")).unwrap();
+    assert!(index.contains("no run stored for 2026-W46 yet"), "the card says what it lacks");
+}
+
+/// SPEC §2.6, §2.7: a Backstage Group that teams.yaml does not list owns
+/// services but gets no verdicts, and its services fail `owner_known`.
+#[test]
+fn backstage_groups_outside_teams_yaml_get_no_verdicts_and_are_not_known_owners() {
+    let dir = tmp();
+    let t = "ee000000000000000000000000000021";
+    write_spans(&spans_path(dir.path(), "s.parquet"), &[span(t, "0000000000000001", "", "shop", "Server", 0, 10), span(t, "0000000000000002", "", "ledger", "Server", 0, 10)], Ids::Hex);
+    write(
+        dir.path(),
+        "catalog.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: shop}\nspec: {owner: group:web}\n---\n\
+         apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: ledger}\nspec: {owner: group:finance}\n---\n\
+         apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: web}\nspec: {members: [ana, ben]}\n",
+    );
+    write(dir.path(), "teams.yaml", "- name: finance\n  timezone: UTC\n  members: [cy]\n  rotation: {members: [cy]}\n");
+    let r = run(&config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n[teams]\npath = \"teams.yaml\"\n"));
+    let teams: std::collections::BTreeSet<String> = rows(table(&r, "rotation_verdicts")).into_iter().map(|v| v["team"].clone()).collect();
+    assert_eq!(teams.into_iter().collect::<Vec<_>>(), vec!["finance"]);
+    assert_eq!(one(&r, "docs_health", &[("service", "shop")])["owner_known"], "false");
+    assert_eq!(one(&r, "docs_health", &[("service", "ledger")])["owner_known"], "true");
+}

@@ -319,6 +319,9 @@ mod tests {
         // Mean responders 3 is wide; 2.99 is not.
         assert_eq!(kinds(&verdicts_for(&t, &fig(4, &[3.0, 3.0, 3.0, 3.0]), 3, 8, None, &load, &rot)), vec!["wide_incidents"]);
         assert_eq!(kinds(&verdicts_for(&t, &fig(4, &[3.0, 3.0, 2.96, 3.0]), 3, 8, None, &load, &rot)), vec!["ok"]);
+        // ... unless rotation.wide_incident_responders says otherwise.
+        let lower = RotationThresholds { wide_incident_responders: 2.5, ..rot.clone() };
+        assert_eq!(kinds(&verdicts_for(&t, &fig(4, &[3.0, 3.0, 2.96, 3.0]), 3, 8, None, &load, &lower)), vec!["wide_incidents"]);
         // 4 pages in 4 weeks = 1 a week: fine; 3 is underloaded, naming the neighbour.
         let u = verdicts_for(&t, &fig(3, &[]), 3, 8, Some("payments"), &load, &rot);
         assert_eq!(kinds(&u), vec!["underloaded"]);
