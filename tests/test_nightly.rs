@@ -61,6 +61,16 @@ fn spans_of(dir: &Path, second: bool) {
     }
 }
 
+/// A fresh folder with spans (see [`spans_of`]), its config and the report
+/// path `report` beside them.
+fn night(second: bool) -> (tempfile::TempDir, String, PathBuf) {
+    let dir = tmp();
+    spans_of(dir.path(), second);
+    let cfg = write_config(dir.path(), "");
+    let out = dir.path().join("report");
+    (dir, cfg, out)
+}
+
 fn run_out(cfg: &str, out: &Path) -> Output {
     ownermap(&["run", "--config", cfg, "--out", out.to_str().unwrap()])
 }
@@ -111,10 +121,7 @@ fn out_naming_the_span_input_is_refused_with_exit_2_and_nothing_deleted() {
 
 #[test]
 fn a_report_folder_is_marked_and_replaced_but_a_foreign_folder_never() {
-    let dir = tmp();
-    spans_of(dir.path(), false);
-    let cfg = write_config(dir.path(), "");
-    let out = dir.path().join("report");
+    let (dir, cfg, out) = night(false);
     assert_eq!(run_out(&cfg, &out).status.code(), Some(0));
     assert!(out.join(".ownermap-report").is_file());
     assert_eq!(run_out(&cfg, &out).status.code(), Some(0), "its own report is replaced");
@@ -145,10 +152,7 @@ fn out_naming_an_existing_file_is_refused_and_the_file_kept_in_place() {
 
 #[test]
 fn leftovers_of_killed_runs_are_removed_and_never_block_the_next_run() {
-    let dir = tmp();
-    spans_of(dir.path(), false);
-    let cfg = write_config(dir.path(), "");
-    let out = dir.path().join("report");
+    let (dir, cfg, out) = night(false);
     assert_eq!(run_out(&cfg, &out).status.code(), Some(0));
     // What a run killed at each point leaves: a staging folder, the old
     // report being deleted (non-empty), a bucket shuffle, a history week
@@ -173,10 +177,7 @@ fn leftovers_of_killed_runs_are_removed_and_never_block_the_next_run() {
 
 #[test]
 fn a_run_killed_between_the_fallback_renames_gets_the_report_back_then_replaced() {
-    let dir = tmp();
-    spans_of(dir.path(), false);
-    let cfg = write_config(dir.path(), "");
-    let out = dir.path().join("report");
+    let (dir, cfg, out) = night(false);
     // Filesystems without RENAME_EXCHANGE use two renames.
     let env = [("OWNERMAP_TEST_NO_EXCHANGE", "1")];
     assert_eq!(ownermap_env(&["run", "--config", &cfg, "--out", out.to_str().unwrap()], &env).status.code(), Some(0));
@@ -191,10 +192,7 @@ fn a_run_killed_between_the_fallback_renames_gets_the_report_back_then_replaced(
 /// Runs a second, different night with a fault injected at `point`; the
 /// first night's report and history must be exactly as they were.
 fn failure_at_leaves_everything_whole(point: &str) {
-    let dir = tmp();
-    spans_of(dir.path(), false);
-    let cfg = write_config(dir.path(), "");
-    let out = dir.path().join("report");
+    let (dir, cfg, out) = night(false);
     assert_eq!(run_out(&cfg, &out).status.code(), Some(0));
     let report = snapshot(&out);
     let history = snapshot(&dir.path().join("state/history"));
@@ -251,10 +249,7 @@ fn a_symlink_loop_ends_and_a_link_to_a_partition_is_read_once() {
 
 #[test]
 fn no_spans_in_the_window_exits_4_publishes_nothing_and_keeps_the_history() {
-    let dir = tmp();
-    spans_of(dir.path(), false);
-    let cfg = write_config(dir.path(), "");
-    let out = dir.path().join("report");
+    let (dir, cfg, out) = night(false);
     assert_eq!(run_out(&cfg, &out).status.code(), Some(0));
     let report = snapshot(&out);
     let history = snapshot(&dir.path().join("state/history"));
@@ -394,10 +389,7 @@ fn sql_with_another_window_keeps_the_nightly_runs_cached_days() {
 
 #[test]
 fn a_cache_written_by_another_build_is_recomputed_and_said_so_once() {
-    let dir = tmp();
-    spans_of(dir.path(), true);
-    let cfg = write_config(dir.path(), "");
-    let out = dir.path().join("report");
+    let (dir, cfg, out) = night(true);
     let args = ["run", "--config", cfg.as_str(), "--out", out.to_str().unwrap()];
     let old = [("OWNERMAP_TEST_BUILD_ID", "ownermap-0.1.0-oldbuild")];
     assert_eq!(ownermap_env(&args, &old).status.code(), Some(0));

@@ -9,6 +9,13 @@ use std::path::Path;
 
 use common::*;
 
+/// A 7-day window ending `end` over `dir/spans`.
+fn week_config(dir: &Path, end: &str) -> ownermap::config::Config {
+    let text = format!("[spans]\npath = \"spans\"\n[window]\nend = \"{end}\"\ndays = 7\n");
+    let raw: ownermap::config::RawConfig = toml::from_str(&text).unwrap();
+    ownermap::config::Config::from_raw(raw, dir, &Default::default()).unwrap()
+}
+
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
@@ -273,11 +280,7 @@ fn history_reruns_replace_the_week_and_the_edge_diff_sees_last_week() {
         ],
         Ids::Hex,
     );
-    let week = |end: &str| {
-        let text = format!("[spans]\npath = \"spans\"\n[window]\nend = \"{end}\"\ndays = 7\n");
-        let raw: ownermap::config::RawConfig = toml::from_str(&text).unwrap();
-        ownermap::config::Config::from_raw(raw, dir.path(), &Default::default()).unwrap()
-    };
+    let week = |end: &str| week_config(dir.path(), end);
     let publish = |cfg: &ownermap::config::Config| {
         let r = run(cfg);
         ownermap::pipeline::publish(cfg, &cfg.out_dir, &r).unwrap();
@@ -318,11 +321,7 @@ fn the_edge_diff_never_compares_with_an_older_week_than_the_one_before() {
         &[span(t2, "0000000000000001", "", "x", "Server", 0, 10), span(t2, "0000000000000002", "0000000000000001", "z", "Server", 1, 5)],
         Ids::Hex,
     );
-    let week = |end: &str| {
-        let text = format!("[spans]\npath = \"spans\"\n[window]\nend = \"{end}\"\ndays = 7\n");
-        let raw: ownermap::config::RawConfig = toml::from_str(&text).unwrap();
-        ownermap::config::Config::from_raw(raw, dir.path(), &Default::default()).unwrap()
-    };
+    let week = |end: &str| week_config(dir.path(), end);
     let w45 = week("2026-11-08");
     ownermap::pipeline::publish(&w45, &w45.out_dir, &run(&w45)).unwrap();
     let r = run(&week("2026-11-22"));
