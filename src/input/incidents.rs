@@ -250,6 +250,28 @@ mod tests {
     }
 
     #[test]
+    fn warnings_name_the_physical_line_after_a_multi_line_field() {
+        let text = "id,title,service,created_at\n\
+                    I1,\"two\nlines\",checkout,2026-11-20T10:00:00Z\n\
+                    I2,t,checkout,not-a-time\n";
+        let r = read_csv(text, "incidents.csv", false).unwrap();
+        assert_eq!((r.incidents.len(), r.skipped), (1, 1));
+        assert!(r.problems[0].contains("line 4"), "{:?}", r.problems);
+    }
+
+    #[test]
+    fn pagerduty_durations_must_be_finite_and_in_range() {
+        let rec = |v: &str| format!(r#"[{{"id": "Q", "created_at": "2026-11-20T10:00:00Z", "service_name": "db", "seconds_to_first_ack": {v}}}]"#);
+        for bad in ["1e18", "-1e18", "-1", "\"inf\"", "\"NaN\""] {
+            let r = read_pagerduty_json(&rec(bad), "pd.json").unwrap();
+            assert_eq!((r.incidents.len(), r.skipped), (0, 1), "{bad}");
+            assert!(r.problems[0].contains("record 1") && r.problems[0].contains("seconds_to_first_ack"), "{:?}", r.problems);
+        }
+        let r = read_pagerduty_json(&rec("0"), "pd.json").unwrap();
+        assert_eq!(r.incidents[0].acknowledged_at, Some(r.incidents[0].created_at));
+    }
+
+    #[test]
     fn missing_required_column_names_it() {
         let err = read_csv("id,title\n", "x.csv", false).unwrap_err();
         assert!(err.to_string().contains("service"), "{err}");
