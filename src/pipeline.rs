@@ -145,6 +145,12 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     summary.files_pruned = files.pruned;
     summary.bytes_read = files.bytes;
     summary.files_skipped = files.skipped.clone();
+    let bad = files.bad_rows(ctx, &cfg.state_dir).await?;
+    summary.rows_skipped.insert("spans".into(), bad.by_reason.values().sum());
+    for (reason, n) in bad.by_reason {
+        summary.rows_skipped.insert(format!("spans.{reason}"), n);
+    }
+    summary.problems.extend(bad.per_file);
     t.done("inputs");
 
     slo::prepare(ctx, &org).await?;

@@ -389,7 +389,7 @@ fn sql_with_another_window_keeps_the_nightly_runs_cached_days() {
 
 #[test]
 fn a_cache_written_by_another_build_is_recomputed_and_said_so_once() {
-    let (dir, cfg, out) = night(true);
+    let (_dir, cfg, out) = night(true);
     let args = ["run", "--config", cfg.as_str(), "--out", out.to_str().unwrap()];
     let old = [("OWNERMAP_TEST_BUILD_ID", "ownermap-0.1.0-oldbuild")];
     assert_eq!(ownermap_env(&args, &old).status.code(), Some(0));
@@ -451,4 +451,99 @@ fn a_span_file_whose_name_is_not_utf8_is_skipped_with_a_warning() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
     assert!(std::fs::read_to_string(out.join("summary.json")).unwrap().contains("\"spans_in_window\": 3"));
+}
+
+// ---- 9. span rows that cannot be used ----
+
+/// One raw span row: (Timestamp ns, TraceId, SpanId, SpanKind, Duration ns, StatusCode).
+type Raw = (Option<i64>, Option<&'static str>, &'static str, &'static str, i64, &'static str);
+
+/// Writes raw rows with nullable columns; `ints`: kind and status as int32.
+fn write_raw(path: &Path, rows: &[Raw], ints: bool) {
+    use ownermap::datafusion::arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
+    use ownermap::datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let enum_type = if ints { DataType::Int32 } else { DataType::Utf8 };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Timestamp", DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())), true),
+        Field::new("TraceId", DataType::Utf8, true),
+        Field::new("SpanId", DataType::Utf8, false),
+        Field::new("ParentSpanId", DataType::Utf8, true),
+        Field::new("SpanName", DataType::Utf8, false),
+        Field::new("SpanKind", enum_type.clone(), true),
+        Field::new("ServiceName", DataType::Utf8, false),
+        Field::new("Duration", DataType::Int64, false),
+        Field::new("StatusCode", enum_type, true),
+    ]));
+    let enum_col = |f: &dyn Fn(&Raw) -> &str| -> ArrayRef {
+        if ints {
+            Arc::new(rows.iter().map(|r| f(r).parse::<i32>().ok()).collect::<Int32Array>())
+        } else {
+            Arc::new(rows.iter().map(|r| Some(f(r))).collect::<StringArray>())
+        }
+    };
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(rows.iter().map(|r| r.0).collect::<TimestampNanosecondArray>().with_timezone("UTC")),
+        Arc::new(rows.iter().map(|r| r.1).collect::<StringArray>()),
+        Arc::new(rows.iter().map(|r| Some(r.2)).collect::<StringArray>()),
+        Arc::new(rows.iter().map(|_| None::<&str>).collect::<StringArray>()),
+        Arc::new(rows.iter().map(|_| Some("op")).collect::<StringArray>()),
+        enum_col(&|r| r.3),
+        Arc::new(rows.iter().map(|_| Some("svc")).collect::<StringArray>()),
+        Arc::new(rows.iter().map(|r| Some(r.4)).collect::<Int64Array>()),
+        enum_col(&|r| r.5),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
+    let mut w = ownermap::datafusion::parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn unusable_span_rows_are_skipped_counted_by_reason_and_exit_3() {
+    // The good spans of spans_of (non-nullable TraceId) sit beside files
+    // whose TraceId is nullable and holds NULLs: that mix must not abort.
+    let (dir, cfg, out) = night(false);
+    let t = DAY0 + 3_600_000 * MS;
+    write_raw(
+        &dir.path().join("spans/date=2026-11-20/strings.parquet"),
+        &[
+            (Some(t), Some("bb000000000000000000000000000001"), "0000000000000001", "Server", 5 * MS, "Unset"),
+            (Some(t), Some(""), "0000000000000002", "Server", 5 * MS, "Unset"),
+            (Some(t), None, "0000000000000003", "Server", 5 * MS, "Ok"),
+            (None, Some("bb000000000000000000000000000004"), "0000000000000004", "Server", 5 * MS, "Unset"),
+            (Some(t), Some("bb000000000000000000000000000005"), "0000000000000005", "Bogus", 5 * MS, "Unset"),
+            (Some(t), Some("bb000000000000000000000000000006"), "0000000000000006", "SPAN_KIND_SERVER", -5 * MS, "Unset"),
+            (Some(t), Some("bb000000000000000000000000000007"), "0000000000000007", "Server", 5 * MS, "Broken"),
+        ],
+        false,
+    );
+    write_raw(
+        &dir.path().join("spans/date=2026-11-20/ints.parquet"),
+        &[
+            (Some(t), Some("cc000000000000000000000000000001"), "0000000000000001", "2", 5 * MS, "2"),
+            (Some(t), Some("cc000000000000000000000000000002"), "0000000000000002", "9", 5 * MS, "0"),
+            (Some(t), Some("cc000000000000000000000000000003"), "0000000000000003", "2", 5 * MS, "7"),
+        ],
+        true,
+    );
+    let o = run_out(&cfg, &out);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let skipped = &summary["rows_skipped"];
+    assert_eq!(skipped["spans"], 8, "{skipped}");
+    assert_eq!(skipped["spans.empty_trace_id"], 2);
+    assert_eq!(skipped["spans.null_timestamp"], 1);
+    assert_eq!(skipped["spans.unknown_span_kind"], 2);
+    assert_eq!(skipped["spans.negative_duration"], 1);
+    assert_eq!(skipped["spans.unknown_status_code"], 2);
+    // 3 spans of spans_of + 2 good rows.
+    assert_eq!(summary["spans_in_window"], 5);
+    let e = stderr(&o);
+    assert_eq!(e.lines().filter(|l| l.contains("strings.parquet") && l.contains("rows skipped")).count(), 1, "once per file: {e}");
+    assert!(e.lines().any(|l| l.contains("ints.parquet") && l.contains("unknown SpanKind")), "{e}");
+    // The good error row of ints.parquet (status 2) is an error.
+    let services = std::fs::read_to_string(out.join("data/services.csv")).unwrap();
+    assert!(services.lines().any(|l| l.starts_with("svc,")), "{services}");
 }

@@ -134,8 +134,9 @@ impl SpanFiles {
                 parts.push(format!("SELECT * FROM ({q})"));
                 continue;
             }
-            let cols = select.iter().map(|(e, a)| format!("{e} AS {a}")).collect::<Vec<_>>().join(",\n  ");
-            parts.push(format!("SELECT\n  {cols}\nFROM {src}"));
+            let cols = select.iter().filter(|(_, a)| *a != BAD).map(|(e, a)| format!("{e} AS {a}")).collect::<Vec<_>>().join(",\n  ");
+            let usable = select.iter().find(|(_, a)| *a == BAD).map(|(e, _)| format!("\nWHERE ({e}) IS NULL")).unwrap_or_default();
+            parts.push(format!("SELECT\n  {cols}\nFROM {src}{usable}"));
         }
         let body = if parts.is_empty() {
             crate::queries::EMPTY_SPANS.to_string()
@@ -150,6 +151,83 @@ impl SpanFiles {
         );
         ctx.sql(&sql).await?.collect().await?;
         Ok(())
+    }
+}
+
+/// Unusable span rows found in the files read: per reason code, and one
+/// line per file for the summary's problems.
+#[derive(Debug, Default)]
+pub struct BadRows {
+    pub by_reason: BTreeMap<String, usize>,
+    pub per_file: Vec<String>,
+}
+
+impl SpanFiles {
+    /// Counts the rows of every file read that cannot be used (they are
+    /// left out of every view, see [`bad_row_expr`]), one problem line per
+    /// file. Counts are remembered in `state_dir/validated.json` by file
+    /// (path, size, mtime) and check, so a nightly run scans only files it
+    /// has not seen.
+    pub async fn bad_rows(&self, ctx: &SessionContext, state_dir: &Path) -> Result<BadRows> {
+        let memo_path = state_dir.join("validated.json");
+        let memo: BTreeMap<String, BTreeMap<String, usize>> =
+            std::fs::read_to_string(&memo_path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        let stamps: BTreeMap<String, (u64, i64)> = self.listing.iter().map(|(p, _, size, mtime)| (p.display().to_string(), (*size, *mtime))).collect();
+        let mut kept = BTreeMap::new();
+        let mut out = BadRows::default();
+        for (select, files) in &self.groups {
+            let Some((expr, _)) = select.iter().find(|(_, a)| *a == BAD) else { continue };
+            for f in files {
+                let (size, mtime) = stamps.get(&f.path).copied().unwrap_or_default();
+                let mut h = crate::hash::Fnv::new();
+                for part in [f.path.as_bytes(), &size.to_le_bytes(), &mtime.to_le_bytes(), expr.as_bytes()] {
+                    h.write(part);
+                }
+                let key = format!("{:016x}", h.finish());
+                let counts = match memo.get(&key) {
+                    Some(c) => c.clone(),
+                    None => self.count_bad(ctx, &f.path, expr).await?,
+                };
+                if !counts.is_empty() {
+                    let total: usize = counts.values().sum();
+                    let what = counts.iter().map(|(r, n)| format!("{n} {}", bad_row_reason(r))).collect::<Vec<_>>().join(", ");
+                    // One line per file; `run` prints the problems once.
+                    out.per_file.push(format!("{}: {total} span rows skipped ({what})", f.path));
+                    for (r, n) in &counts {
+                        *out.by_reason.entry(r.clone()).or_default() += n;
+                    }
+                }
+                kept.insert(key, counts);
+            }
+        }
+        if kept != memo {
+            // Best effort: a memo that cannot be written is recomputed.
+            let tmp = state_dir.join(format!(".validated.json.tmp-{}", std::process::id()));
+            if std::fs::create_dir_all(state_dir).is_ok()
+                && std::fs::write(&tmp, serde_json::to_string(&kept).unwrap_or_default()).is_ok()
+            {
+                let _ = std::fs::rename(&tmp, &memo_path);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn count_bad(&self, ctx: &SessionContext, path: &str, expr: &str) -> Result<BTreeMap<String, usize>> {
+        let df = match self.format {
+            SpanFormat::Csv => {
+                let (schema, _) = read_schema(Path::new(path), self.format).map_err(|m| Error::Input { path: path.into(), msg: m })?;
+                ctx.read_csv(path, CsvReadOptions::new().has_header(true).schema(&schema)).await?
+            }
+            _ => ctx.read_parquet(path, ParquetReadOptions::default()).await?,
+        };
+        ctx.deregister_table("om_validate")?;
+        ctx.register_table("om_validate", df.into_view())?;
+        let sql = format!("SELECT bad, COUNT(*) AS n FROM (SELECT {expr} AS bad FROM om_validate) WHERE bad IS NOT NULL GROUP BY bad");
+        let t = crate::engine::query(ctx, &sql).await?;
+        ctx.deregister_table("om_validate")?;
+        let reasons = crate::table::read::strs(&t, "bad");
+        let counts = crate::table::read::i64s(&t, "n");
+        Ok(reasons.into_iter().zip(counts).filter_map(|(r, n)| Some((r?, n? as usize))).collect())
     }
 }
 
@@ -449,7 +527,73 @@ fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result<Vec<(Strin
     out.push((err, "is_error"));
     let client_or_producer = format!("({}) IN (3, 4)", out.iter().find(|(_, a)| *a == "kind").map(|(e, _)| e.clone()).unwrap_or_default());
     attributes(&r.cols, &client_or_producer, cfg.environment.is_some(), &mut out);
+    out.push((bad_row_expr(r, cfg), BAD));
     Ok(out)
+}
+
+/// The pseudo-column of a select list that holds why a row cannot be
+/// used (NULL when it can): filtered on, never selected.
+const BAD: &str = "bad";
+
+/// Why a span row cannot be used (SPEC §1.1 lists what each column
+/// accepts), as a reason code, or NULL: an empty or NULL `TraceId`, a NULL
+/// `Timestamp`, a negative `Duration`, a `SpanKind` or `StatusCode` that is
+/// none of the spellings the SPEC accepts. A NULL or empty kind or status
+/// means Unspecified / Unset and is fine.
+fn bad_row_expr(r: &Resolved, cfg: &SpansConfig) -> String {
+    let col = |c: &str| r.cols.get(c).cloned();
+    let mut checks: Vec<(String, &str)> = vec![];
+    if let Some((name, t)) = col("TraceId") {
+        let c = q(&name);
+        let empty = if is_string(&t) {
+            format!("{c} IS NULL OR trim(CAST({c} AS VARCHAR)) = ''")
+        } else if is_binary(&t) {
+            format!("{c} IS NULL OR arrow_cast({c}, 'Binary') = X''")
+        } else {
+            format!("{c} IS NULL")
+        };
+        checks.push((empty, "empty_trace_id"));
+    }
+    if let Some((name, t)) = col("Timestamp") {
+        let c = q(&name);
+        let null = if is_string(&t) { format!("TRY_CAST({c} AS BIGINT) IS NULL") } else { format!("{c} IS NULL") };
+        checks.push((null, "null_timestamp"));
+    }
+    if let Some((name, t)) = col("Duration") {
+        let c = q(&name);
+        let neg = if is_int(&t) { format!("{c} < 0") } else { format!("TRY_CAST({c} AS DOUBLE) < 0") };
+        checks.push((neg, "negative_duration"));
+    }
+    let spelled = |name: &str, t: &DataType, prefix: &str, words: &str, max: i32| -> String {
+        let c = q(name);
+        if is_int(t) {
+            format!("{c} < 0 OR {c} > {max}")
+        } else {
+            format!("trim(CAST({c} AS VARCHAR)) <> '' AND replace(upper(trim(CAST({c} AS VARCHAR))), '{prefix}', '') NOT IN ({words})")
+        }
+    };
+    if let Some((name, t)) = col("SpanKind") {
+        let words = "'UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER', '0', '1', '2', '3', '4', '5'";
+        checks.push((spelled(&name, &t, "SPAN_KIND_", words, 5), "unknown_span_kind"));
+    }
+    if let Some((name, t)) = col("StatusCode") {
+        checks.push((spelled(&name, &t, "STATUS_CODE_", "'UNSET', 'OK', 'ERROR', '0', '1', '2'", 2), "unknown_status_code"));
+    }
+    let _ = cfg;
+    let whens: Vec<String> = checks.iter().map(|(cond, code)| format!("WHEN {cond} THEN '{code}'")).collect();
+    format!("CASE {} END", whens.join(" "))
+}
+
+/// What a reason code of [`bad_row_expr`] means, for messages.
+pub fn bad_row_reason(code: &str) -> &str {
+    match code {
+        "empty_trace_id" => "empty TraceId",
+        "null_timestamp" => "no Timestamp",
+        "negative_duration" => "negative Duration",
+        "unknown_span_kind" => "unknown SpanKind",
+        "unknown_status_code" => "unknown StatusCode",
+        other => other,
+    }
 }
 
 fn kind_expr(name: &str, t: &DataType, file: &str) -> Result<String> {
