@@ -104,6 +104,7 @@ pub struct RawEngine {
     pub memory_limit: Option<String>,
     pub target_partitions: Option<usize>,
     pub trace_buckets: Option<usize>,
+    pub job_timeout: Option<String>,
 }
 
 /// `[load]` thresholds (SPEC §2.6).
@@ -241,6 +242,9 @@ pub struct EngineConfig {
     /// process traces in this many buckets of hash(TraceId) (default: from
     /// the memory limit)
     pub trace_buckets: Option<usize>,
+    /// on a cluster: the longest one distributed query may take before the
+    /// run fails (exit 1, nothing published) instead of waiting forever
+    pub job_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -299,6 +303,22 @@ pub fn parse_size(s: &str) -> Result<usize> {
         .parse()
         .map_err(|_| Error::Config(format!("engine.memory_limit = {s:?}: expected a size like 4g or 512m")))?;
     Ok((v * mult as f64) as usize)
+}
+
+/// A duration like `90s`, `10m` or `1h` (a bare number is seconds).
+fn parse_duration(s: &str, key: &str) -> Result<std::time::Duration> {
+    let t = s.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len()));
+    let mult = match unit.trim() {
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => f64::NAN,
+    };
+    match num.parse::<f64>() {
+        Ok(v) if v > 0.0 && (v * mult).is_finite() && v * mult < 1e9 => Ok(std::time::Duration::from_secs_f64(v * mult)),
+        _ => Err(Error::Config(format!("{key} = {s:?}: expected a duration like 90s, 10m or 1h"))),
+    }
 }
 
 fn parse_date(s: &str, key: &str) -> Result<NaiveDate> {
@@ -411,6 +431,10 @@ impl Config {
             work_dir: raw.engine.work_dir.as_deref().map(&resolve).unwrap_or_else(|| state_dir.join("cluster-work")),
             memory_limit,
             trace_buckets: raw.engine.trace_buckets,
+            job_timeout: match raw.engine.job_timeout.as_deref() {
+                Some(t) => parse_duration(t, "engine.job_timeout")?,
+                None => std::time::Duration::from_secs(600),
+            },
             target_partitions: raw.engine.target_partitions.unwrap_or_else(|| {
                 std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
             }),
@@ -438,6 +462,22 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn job_timeout_takes_seconds_minutes_hours_and_defaults_to_ten_minutes() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("90s", "k").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("10m", "k").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_duration("1.5h", "k").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("45", "k").unwrap(), Duration::from_secs(45));
+        for bad in ["", "0s", "-1m", "ten minutes", "5d", "1e300h"] {
+            let e = parse_duration(bad, "engine.job_timeout").unwrap_err().to_string();
+            assert!(e.contains("engine.job_timeout"), "{bad}: {e}");
+        }
+        let raw: RawConfig = toml::from_str("[spans]\npath = \"s\"\n").unwrap();
+        let c = Config::from_raw(raw, Path::new("/x"), &Overrides::default()).unwrap();
+        assert_eq!(c.engine.job_timeout, Duration::from_secs(600));
+    }
 
     #[test]
     fn unknown_keys_are_rejected() {

@@ -64,6 +64,13 @@ pub trait Progress {
     fn stage(&self, name: &str);
 }
 
+/// Shows a stage and tells the engine (a cluster names it when a job
+/// misses its deadline).
+fn stage(ctx: &SessionContext, progress: &dyn Progress, name: &str) {
+    engine::note_stage(ctx, name);
+    progress.stage(name);
+}
+
 /// No progress output.
 pub struct Quiet;
 impl Progress for Quiet {
@@ -137,7 +144,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
         ..Default::default()
     };
 
-    progress.stage("reading inputs");
+    stage(ctx, progress, "reading inputs");
     let org = read_org(cfg, &mut summary)?;
     register_owners(ctx, &org.catalog).await?;
     let files = spans::register(ctx, &cfg.spans, &cfg.window, &cfg.skip_files).await?;
@@ -164,12 +171,12 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     summary.days_cached = counts.days_cached;
     summary.days_computed = counts.days_computed;
 
-    progress.stage("weekly tables");
+    stage(ctx, progress, "weekly tables");
     let [services, operations, service_daily] = latency::weekly(ctx).await?;
     let edges = edges::weekly(ctx).await?;
     t.done("tables");
 
-    progress.stage("ownership analytics");
+    stage(ctx, progress, "ownership analytics");
     let edge_list = graph::edges_from_table(&edges);
     let att = attribution::tables(&org, &found, &org.incidents)?;
     let slos = slo::slos(ctx, &org).await?;
@@ -345,7 +352,7 @@ async fn partials(
                     e
                 }
                 None => {
-                    progress.stage(&format!("{} {label}", if seam { "traces across midnight after" } else { "spans of" }));
+                    stage(ctx, progress, &format!("{} {label}", if seam { "traces across midnight after" } else { "spans of" }));
                     if !seam {
                         totals.days_computed += 1;
                     }

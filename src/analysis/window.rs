@@ -55,7 +55,7 @@ pub async fn shuffle(ctx: &SessionContext, read: &str, k: usize, dir: &Path) -> 
         "COPY (SELECT *, om_bucket(trace_id, {k}) AS bucket FROM ({read})) TO '{target}/' STORED AS PARQUET PARTITIONED BY (bucket) \
          OPTIONS ('format.max_row_group_size' '16384', 'format.compression' 'lz4_raw')"
     );
-    ctx.sql(&sql).await?.collect().await?;
+    crate::engine::deadline(ctx, async { Ok(ctx.sql(&sql).await?.collect().await?) }).await?;
     Ok((0..k).map(|b| dir.join(format!("bucket={b}"))).collect())
 }
 

@@ -36,7 +36,12 @@ pub fn run(args: Args) -> Result<u8> {
     let mut cfg = Config::load(&args.config.config, &ov)?;
     cfg.full = args.full;
     cfg.evict_cache = true;
-    super::runtime()?.block_on(run_config(&cfg))
+    let rt = super::runtime()?;
+    let code = rt.block_on(run_config(&cfg));
+    // A cluster job abandoned at its deadline may still hold tasks: do not
+    // wait for them on the way out.
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    code
 }
 
 /// Runs the pipeline for `cfg` and publishes its outputs; returns the exit

@@ -34,7 +34,7 @@ pub async fn connect(cfg: &EngineConfig, spill_dir: Option<&Path>) -> Result<Ses
     let mut state: SessionState = local.state();
     let dir = cfg.work_dir.join(format!("run-{}-{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    state.config_mut().set_extension(Arc::new(ClusterWork::new(dir)));
+    state.config_mut().set_extension(Arc::new(ClusterWork::new(dir, &cfg.url, cfg.job_timeout)));
     // Ballista re-plans joins between stages (join selection), which
     // DataFusion 55 refuses once dynamic join filters exist: without this
     // the job fails on the scheduler and the client waits.

@@ -57,18 +57,23 @@ pub async fn connect(cfg: &EngineConfig, spill_dir: Option<&Path>) -> Result<Ses
 }
 
 /// On a cluster session: the folder intermediate tables are written to
-/// (tables in the client's memory cannot be sent to the executors).
+/// (tables in the client's memory cannot be sent to the executors), the
+/// engine URL and the deadline of one distributed query, and the stage
+/// the run is in (for the message when a job does not finish).
 #[derive(Debug)]
 pub struct ClusterWork {
     pub dir: std::path::PathBuf,
     seq: std::sync::atomic::AtomicUsize,
+    pub url: String,
+    pub job_timeout: std::time::Duration,
+    stage: std::sync::Mutex<String>,
 }
 
 impl ClusterWork {
-    pub fn new(dir: std::path::PathBuf) -> Self {
-        ClusterWork { dir, seq: Default::default() }
+    pub fn new(dir: std::path::PathBuf, url: &str, job_timeout: std::time::Duration) -> Self {
+        ClusterWork { dir, seq: Default::default(), url: url.to_string(), job_timeout, stage: Default::default() }
     }
-    /// A fresh folder for one table.
+/// A fresh folder for one table.
     fn next(&self, name: &str) -> Result<std::path::PathBuf> {
         let n = self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let d = self.dir.join(format!("{name}-{n}"));
@@ -136,12 +141,43 @@ pub fn render(template: &str, params: &[(&str, String)]) -> String {
     sql
 }
 
+/// Tells a cluster session which stage the run is in (named when a job
+/// misses its deadline); nothing on a local session.
+pub fn note_stage(ctx: &SessionContext, stage: &str) {
+    if let Some(work) = cluster_work(ctx) {
+        if let Ok(mut s) = work.stage.lock() {
+            *s = stage.to_string();
+        }
+    }
+}
+
+/// Runs `job` (a query executing on the engine); on a cluster it must
+/// finish within `engine.job_timeout`, else the run fails naming the
+/// stage and the engine (SPEC §4: no engine state makes it hang).
+pub async fn deadline<T>(ctx: &SessionContext, job: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let Some(work) = cluster_work(ctx) else { return job.await };
+    match tokio::time::timeout(work.job_timeout, job).await {
+        Ok(r) => r,
+        Err(_) => {
+            let stage = work.stage.lock().map(|s| s.clone()).unwrap_or_default();
+            Err(crate::error::Error::Other(format!(
+                "a cluster job did not finish within engine.job_timeout ({} s) during \"{stage}\" on {}; nothing was published",
+                work.job_timeout.as_secs(),
+                work.url
+            )))
+        }
+    }
+}
+
 /// Runs a query and collects its result.
 pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Table> {
-    let df = ctx.sql(sql).await?;
-    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?;
-    Ok(Table { schema, batches })
+    deadline(ctx, async {
+        let df = ctx.sql(sql).await?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await?;
+        Ok(Table { schema, batches })
+    })
+    .await
 }
 
 /// Runs a query and registers its result in memory under `name`, so later
