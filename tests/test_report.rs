@@ -72,6 +72,7 @@ fn hostile_report() -> (tempfile::TempDir, PathBuf) {
 #[test]
 fn hostile_names_are_escaped_and_every_file_stays_inside_the_output() {
     let (_dir, out) = hostile_report();
+    assert_svgs_well_formed(&out);
     let root = out.canonicalize().unwrap();
     let files = all_files(&out);
     assert!(files.len() > 10);
@@ -106,6 +107,55 @@ fn hostile_names_are_escaped_and_every_file_stays_inside_the_output() {
     assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script"));
 }
 
+/// Parses `xml` with a strict XML reader: balanced tags, well-formed
+/// attributes, no duplicate attribute on an element.
+fn well_formed(xml: &str) -> Result<(), String> {
+    use quick_xml::events::Event;
+    let mut r = quick_xml::Reader::from_str(xml);
+    let mut depth = 0usize;
+    loop {
+        let pos = r.buffer_position();
+        match r.read_event().map_err(|e| format!("at byte {pos}: {e}"))? {
+            Event::Start(e) => {
+                depth += 1;
+                for a in e.attributes() {
+                    a.map_err(|e| format!("at byte {pos}: {e}"))?;
+                }
+            }
+            Event::Empty(e) => {
+                for a in e.attributes() {
+                    a.map_err(|e| format!("at byte {pos}: {e}"))?;
+                }
+            }
+            Event::End(_) => depth = depth.checked_sub(1).ok_or(format!("at byte {pos}: a closing tag without an opening one"))?,
+            Event::Eof if depth == 0 => return Ok(()),
+            Event::Eof => return Err(format!("{depth} elements never closed")),
+            _ => {}
+        }
+    }
+}
+
+/// Every SVG of a report (files, and inline in pages) is well-formed XML.
+fn assert_svgs_well_formed(out: &Path) {
+    let mut seen = 0;
+    for p in all_files(out) {
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let svgs: Vec<&str> = match ext {
+            "svg" => vec![text.as_str()],
+            "html" => text.match_indices("<svg").filter_map(|(i, _)| text[i..].find("</svg>").map(|j| &text[i..i + j + 6])).collect(),
+            _ => vec![],
+        };
+        for svg in svgs {
+            seen += 1;
+            if let Err(e) = well_formed(svg) {
+                panic!("{}: an SVG is not well-formed XML: {e}\n{}", p.display(), &svg[..svg.len().min(3000)]);
+            }
+        }
+    }
+    assert!(seen > 5, "only {seen} SVGs found under {}", out.display());
+}
+
 fn headings(html: &str) -> Vec<String> {
     let mut out = vec![];
     for tag in ["<h1>", "<h2>", "<h3>"] {
@@ -137,6 +187,7 @@ fn page_structure_snapshots() {
     cfg.state_dir = dir.path().join("state");
     let r = run(&cfg);
     ownermap::pipeline::publish(&cfg, &cfg.out_dir, &r).unwrap();
+    assert_svgs_well_formed(&out);
     let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap();
     assert_eq!(
         headings(&read("index.html")),

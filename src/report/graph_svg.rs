@@ -121,9 +121,10 @@ pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>) -> String {
     }
     for (n, node) in &nodes {
         let (x, y) = pos[n.as_str()];
-        let fill = if node.team.is_empty() { "#ffffff" } else { team_color(&node.team) };
-        let style = if node.virt { "fill=\"#ffffff\" stroke-dasharray=\"4 3\"" } else { "fill-opacity=\"0.25\"" };
-        let stroke = if node.team.is_empty() { "#8890a0" } else { fill };
+        // One `fill` per element: a virtual node is white and dashed.
+        let fill = if node.team.is_empty() || node.virt { "#ffffff" } else { team_color(&node.team) };
+        let style = if node.virt { "stroke-dasharray=\"4 3\"" } else { "fill-opacity=\"0.25\"" };
+        let stroke = if node.team.is_empty() { "#8890a0" } else { team_color(&node.team) };
         let label = xml(&crate::report::short(n, 22));
         let body = format!(
             "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bw}\" height=\"{bh}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.5\" {style}/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text><title>{} ({})</title>",
