@@ -11,7 +11,12 @@ use clap::{Parser, Subcommand};
 use crate::cmd;
 
 #[derive(Debug, Parser)]
-#[command(name = "ownermap", version, about = "Weekly service-ownership reports from stored distributed traces")]
+#[command(
+    name = "ownermap",
+    version,
+    about = "Weekly service-ownership reports from stored distributed traces",
+    after_help = "Examples:\n  ownermap generate --out /tmp/org --services 24 --days 7     # a sample organisation\n  ownermap run --config /tmp/org/ownermap.toml                # the nightly job: writes /tmp/org/out/index.html\n  ownermap plan --config /tmp/org/ownermap.toml --team storefront\n\nExit codes: 0 ok, 1 failure (nothing published), 2 bad usage or configuration,\n3 finished with some inputs skipped, 4 no spans in the window (nothing published)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

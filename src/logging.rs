@@ -63,6 +63,9 @@ impl Progress for StageProgress {
     fn stage(&self, name: &str) {
         match &self.bar {
             Some(b) => b.set_message(name.to_string()),
+            // Under cron one line per stage, not per day: the days are
+            // summed up once the run has them (`days: …`).
+            None if name.starts_with("spans of ") || name.starts_with("traces across midnight") => tracing::debug!("{name}"),
             None => tracing::info!("{name}"),
         }
     }

@@ -60,4 +60,20 @@ impl Org {
         s.extend(self.catalog.entries.iter().filter_map(|e| e.team.clone()));
         s
     }
+
+    /// The team a user named: the exact name, else the one team whose name
+    /// matches ignoring case; an unknown or ambiguous name is a usage error
+    /// that lists the teams there are.
+    pub fn resolve_team(&self, name: &str) -> crate::error::Result<String> {
+        let all = self.all_team_names();
+        if all.contains(name) {
+            return Ok(name.to_string());
+        }
+        let like: Vec<&String> = all.iter().filter(|t| t.eq_ignore_ascii_case(name)).collect();
+        if let [one] = like.as_slice() {
+            return Ok((*one).clone());
+        }
+        let list = all.iter().map(String::as_str).collect::<Vec<_>>().join(", ");
+        Err(crate::error::Error::Refused(format!("unknown team {name:?}; the teams are: {list}")))
+    }
 }

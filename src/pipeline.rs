@@ -170,6 +170,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     summary.trace_buckets = counts.trace_buckets;
     summary.days_cached = counts.days_cached;
     summary.days_computed = counts.days_computed;
+    tracing::info!("days: {} computed, {} from the cache", counts.days_computed, counts.days_cached);
 
     stage(ctx, progress, "weekly tables");
     let [services, operations, service_daily] = latency::weekly(ctx).await?;

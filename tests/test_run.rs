@@ -221,6 +221,15 @@ fn graph_and_plan_print_to_stdout() {
     let text = String::from_utf8_lossy(&plan.stdout);
     assert!(text.contains("rotation of 9 (what-if)") && text.contains("underloaded"), "{text}");
     assert_eq!(ownermap(&["plan", "--config", &cfg, "--team", "nobody"]).status.code(), Some(2));
+    // A team named in another case is found; an unknown one lists the teams.
+    let plan = ownermap(&["plan", "--config", &cfg, "--team", "FRONT"]);
+    assert!(plan.status.success() && String::from_utf8_lossy(&plan.stdout).starts_with("Team front"), "{}", String::from_utf8_lossy(&plan.stderr));
+    for verb in ["plan", "graph"] {
+        let o = ownermap(&[verb, "--config", &cfg, "--team", "nosuch"]);
+        assert_eq!(o.status.code(), Some(2), "{verb}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains("unknown team \"nosuch\"") && e.contains("back, front"), "{verb}: {e}");
+    }
 }
 
 #[test]
@@ -234,5 +243,11 @@ fn sql_queries_the_window_and_bad_sql_exits_2() {
     assert!(out.contains("| a      | b      | 1     |"), "{out}");
     let o = ownermap(&["sql", "--config", &cfg, "SELECT COUNT(*) AS n FROM spans WHERE service = 'b'"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("| 1 |"));
-    assert_eq!(ownermap(&["sql", "--config", &cfg, "SELEC 1"]).status.code(), Some(2));
+    let bad = ownermap(&["sql", "--config", &cfg, "SELEC 1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&bad.stderr);
+    assert!(e.contains("SQL:") && !e.contains("configuration"), "{e}");
+    // Floats print rounded, not as binary noise.
+    let o = ownermap(&["sql", "--config", &cfg, "SELECT 0.1 + 0.2 AS x"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("| 0.3 |"), "{}", String::from_utf8_lossy(&o.stdout));
 }

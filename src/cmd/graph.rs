@@ -4,7 +4,7 @@
 
 use crate::analysis::graph::{filter_team, to_dot, to_json, to_mermaid};
 use crate::config::{Config, Overrides};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
@@ -18,13 +18,16 @@ pub enum Format {
 pub struct Args {
     #[command(flatten)]
     pub config: crate::cli::ConfigArg,
+    /// Output format: Graphviz DOT, Mermaid or JSON.
     #[arg(long, value_enum, default_value = "dot")]
     pub format: Format,
     /// Only edges whose caller or callee belongs to this team.
     #[arg(long)]
     pub team: Option<String>,
+    /// Last day of the window (UTC, YYYY-MM-DD); default: the config's window.end, else yesterday.
     #[arg(long)]
     pub end: Option<String>,
+    /// Days in the window; default: the config's window.days, else 7.
     #[arg(long)]
     pub days: Option<u32>,
 }
@@ -35,13 +38,17 @@ pub fn run(a: Args) -> Result<u8> {
     // It adds computed days to the state dir's cache: a writer, so it
     // takes the state lock like `run`.
     let _state = crate::output::lock_state(&cfg.state_dir, true)?;
-    let (_, edges) = rt.block_on(async {
+    let (org, edges) = rt.block_on(async {
         let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
         crate::pipeline::org_and_edges(&cfg, &ctx).await
     })?;
-    let sel = filter_team(&edges, a.team.as_deref());
-    if a.team.is_some() && sel.is_empty() {
-        return Err(Error::Config(format!("no edges touch team {:?} in the window", a.team.unwrap())));
+    let team = match &a.team {
+        Some(t) => Some(org.resolve_team(t)?),
+        None => None,
+    };
+    let sel = filter_team(&edges, team.as_deref());
+    if let (Some(t), true) = (&team, sel.is_empty()) {
+        tracing::warn!("team {t:?} has no edges in the window");
     }
     let text = match a.format {
         Format::Dot => to_dot(&sel),

@@ -8,6 +8,7 @@ use crate::import::{Format, import};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  ownermap import --format zipkin-json traces/*.json --out spans/date=2026-11-20/zipkin.parquet\n\nSpans without a trace or span id (and Zipkin spans without any timestamp) are skipped and counted; exit 3 when any were.")]
 pub struct Args {
+    /// The input's format: OTLP JSON (one request per file or per line), Jaeger JSON, or Zipkin v2 JSON.
     #[arg(long, value_enum)]
     pub format: Format,
     /// Input files.

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use crate::analysis::load::pooled;
 use crate::analysis::rotation::{busiest_neighbour, plan_for, verdicts_for};
 use crate::config::{Config, Overrides};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  ownermap plan --config ownermap.toml --team storefront --rotation-size 10")]
@@ -21,12 +21,14 @@ pub struct Args {
     /// Try this rotation size instead of the team's current one.
     #[arg(long)]
     pub rotation_size: Option<usize>,
+    /// Last day of the window (UTC, YYYY-MM-DD); the 4 verdict weeks end
+    /// with its ISO week. Default: the config's window.end, else yesterday.
     #[arg(long)]
     pub end: Option<String>,
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let cfg = Config::load(&a.config.config, &Overrides { end: a.end, ..Default::default() })?;
+    let cfg = Config::load(&a.config.config, &Overrides { end: a.end.clone(), ..Default::default() })?;
     let rt = super::runtime()?;
     // It adds computed days to the state dir's cache: a writer, so it
     // takes the state lock like `run`.
@@ -35,9 +37,8 @@ pub fn run(a: Args) -> Result<u8> {
         let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
         crate::pipeline::org_and_edges(&cfg, &ctx).await
     })?;
-    if !org.all_team_names().contains(&a.team) {
-        return Err(Error::Config(format!("unknown team {:?} (not in teams.yaml or the catalog)", a.team)));
-    }
+    let name = org.resolve_team(&a.team)?;
+    let a = Args { team: name, ..a };
     let team = org.team(&a.team);
     let fig = pooled(&org, &cfg.window).remove(&a.team).unwrap_or_default();
     let size = a.rotation_size.unwrap_or_else(|| team.rotation_size());

@@ -16,7 +16,7 @@ pub struct Args {
     /// Last day of the window (UTC, YYYY-MM-DD); default: the config's, else yesterday.
     #[arg(long)]
     pub end: Option<String>,
-    /// Number of days in the window (default 7).
+    /// Number of days in the window; default: the config's window.days, else 7.
     #[arg(long)]
     pub days: Option<u32>,
     /// Output directory (default: the config's output.dir).

@@ -17,14 +17,16 @@ use crate::error::{Error, Result};
 use crate::model::Org;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  ownermap sql --config ownermap.toml \"SELECT caller, callee, calls FROM edges ORDER BY calls DESC LIMIT 10\"")]
+#[command(after_help = "Tables:\n  spans              the spans read for the window (its days and the trace slack)\n  services, operations, edges, service_daily, team_graph, edge_diff, attribution,\n  team_errors, misrouted, slos, derived_slos, team_load, rotation_verdicts,\n  split_plans, docs_health, ownership_gaps, dependency_drift\n                     the report's tables (README \"Outputs\")\n  catalog, incidents the inputs, as read\n  edge_day, service_day, operation_day, span_services_day, slo_day, slo_requests\n                     the per-day partials\n\nExample:\n  ownermap sql --config ownermap.toml \"SELECT caller, callee, calls FROM edges ORDER BY calls DESC LIMIT 10\"")]
 pub struct Args {
     #[command(flatten)]
     pub config: crate::cli::ConfigArg,
-    /// The query.
+    /// The query (DataFusion SQL; the tables are listed below).
     pub query: String,
+    /// Last day of the window (UTC, YYYY-MM-DD); default: the config's window.end, else yesterday.
     #[arg(long)]
     pub end: Option<String>,
+    /// Days in the window; default: the config's window.days, else 7.
     #[arg(long)]
     pub days: Option<u32>,
 }
@@ -98,10 +100,64 @@ pub fn run(a: Args) -> Result<u8> {
             w.end_ns() + w.slack_ns(),
         );
         crate::engine::view(&ctx, "spans", &read).await?;
-        let df = ctx.sql(&a.query).await.map_err(|e| Error::Config(format!("query: {e}")))?;
+        let df = ctx.sql(&a.query).await.map_err(|e| Error::Refused(format!("SQL: {e}")))?;
         let batches = df.collect().await?;
-        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)?.to_string();
+        let text = pretty(&batches)?;
         super::print_stdout(&(text + "\n"));
         Ok(0)
     })
+}
+
+/// A result as a text table; floats with at most 6 significant decimals
+/// (not 17-digit binary noise).
+fn pretty(batches: &[RecordBatch]) -> Result<String> {
+    use datafusion::arrow::array::{Array, AsArray, Float64Array};
+    use datafusion::arrow::datatypes::{DataType, Float64Type};
+    let rounded = batches
+        .iter()
+        .map(|b| {
+            let cols: Vec<ArrayRef> = b
+                .columns()
+                .iter()
+                .map(|c| match c.data_type() {
+                    DataType::Float32 | DataType::Float64 => {
+                        let f = datafusion::arrow::compute::cast(c, &DataType::Float64)?;
+                        let f = f.as_primitive::<Float64Type>();
+                        let r: Float64Array = (0..f.len()).map(|i| (!f.is_null(i)).then(|| round6(f.value(i)))).collect();
+                        Ok(Arc::new(r) as ArrayRef)
+                    }
+                    _ => Ok(c.clone()),
+                })
+                .collect::<std::result::Result<_, datafusion::arrow::error::ArrowError>>()?;
+            let fields: Vec<Field> = b
+                .schema()
+                .fields()
+                .iter()
+                .zip(&cols)
+                .map(|(f, c)| Field::new(f.name(), c.data_type().clone(), true))
+                .collect();
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(datafusion::arrow::util::pretty::pretty_format_batches(&rounded)?.to_string())
+}
+
+fn round6(v: f64) -> f64 {
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    let digits = 6 - v.abs().log10().floor() as i32 - 1;
+    let p = 10f64.powi(digits.clamp(0, 12));
+    (v * p).round() / p
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn floats_keep_six_significant_digits() {
+        assert_eq!(super::round6(0.1 + 0.2), 0.3);
+        assert_eq!(super::round6(123.456789), 123.457);
+        assert_eq!(super::round6(2.0), 2.0);
+        assert_eq!(super::round6(1234567.89), 1234568.0);
+    }
 }
