@@ -31,6 +31,61 @@ pub struct RawConfig {
     pub rotation: RotationThresholds,
     #[serde(default)]
     pub docs: DocsThresholds,
+    #[serde(default)]
+    pub changes: ChangeThresholds,
+    #[serde(default)]
+    pub report: ReportSettings,
+}
+
+/// `[changes]`: when a week-over-week row is notable (SPEC §2.8). A rise
+/// "by ≥ pct and by ≥ min" needs both.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChangeThresholds {
+    pub pages_rise_pct: f64,
+    pub pages_rise_min: f64,
+    pub mtta_rise_pct: f64,
+    pub mtta_rise_min: f64,
+    pub surfaced_rise_pct: f64,
+    pub surfaced_rise_min: f64,
+    pub docs_score_drop: f64,
+    pub error_rate_rise: f64,
+    pub error_rate_factor: f64,
+    pub p99_rise_pct: f64,
+    pub p99_rise_ms: f64,
+    pub p99_min_requests: f64,
+}
+impl Default for ChangeThresholds {
+    fn default() -> Self {
+        Self {
+            pages_rise_pct: 0.5,
+            pages_rise_min: 3.0,
+            mtta_rise_pct: 0.5,
+            mtta_rise_min: 5.0,
+            surfaced_rise_pct: 0.5,
+            surfaced_rise_min: 10.0,
+            docs_score_drop: 0.1,
+            error_rate_rise: 0.01,
+            error_rate_factor: 2.0,
+            p99_rise_pct: 0.2,
+            p99_rise_ms: 5.0,
+            p99_min_requests: 100.0,
+        }
+    }
+}
+
+/// `[report]` settings (SPEC §3).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportSettings {
+    /// edges with fewer calls are left out of drawings (kept in tables),
+    /// and appear or vanish without being notable
+    pub min_edge_calls: i64,
+}
+impl Default for ReportSettings {
+    fn default() -> Self {
+        Self { min_edge_calls: 10 }
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -268,6 +323,8 @@ pub struct Config {
     pub load: LoadThresholds,
     pub rotation: RotationThresholds,
     pub docs: DocsThresholds,
+    pub changes: ChangeThresholds,
+    pub report: ReportSettings,
     /// `run --full`: ignore the per-day cache (and refresh it)
     pub full: bool,
     /// Only the nightly `run` evicts cached days of other windows or
@@ -452,6 +509,8 @@ impl Config {
             load: raw.load,
             rotation: raw.rotation,
             docs: raw.docs,
+            changes: raw.changes,
+            report: raw.report,
             full: false,
             evict_cache: false,
             skip_files: vec![],

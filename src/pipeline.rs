@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
-use crate::analysis::{attribution, docs, edges, graph, history, latency, load, rotation, slo, window};
+use crate::analysis::{attribution, changes, docs, edges, graph, history, latency, load, rotation, slo, window};
 use crate::config::Config;
 use crate::config::day_start_ns;
 use crate::engine::{self, Table};
@@ -195,14 +195,32 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     let docs_t = docs::docs_tables(&org, cfg.window.end, cfg.docs.max_review_age_days, &svc_requests, &edge_list)?;
     let week = history::run_week(&cfg.window);
     let previous_week = history::previous_week(&cfg.window);
-    let previous = history::week_edges(&cfg.state_dir, &previous_week)?;
-    let compared_with = previous.as_ref().map(|_| previous_week.clone());
+    let last_week = history::read_week(&cfg.state_dir, &previous_week)?;
+    let previous = last_week.as_ref().and_then(|w| w.get("edges")).map(graph::edges_from_table);
+    let compared_with = last_week.as_ref().map(|_| previous_week.clone());
     let edge_diff = history::edge_diff(&edge_list, previous.as_deref())?;
     let team_graph = graph::team_graph(&edge_list)?;
     t.done("docs_history");
 
     summary.stages = t.stages;
     summary.wall_seconds = started.elapsed().as_secs_f64();
+    let this_week: std::collections::BTreeMap<String, Table> = [
+        ("services", &services),
+        ("edges", &edges),
+        ("team_load", &team_load),
+        ("slos", &slos),
+        ("team_errors", &att.team_errors),
+        ("docs_health", &docs_t.health),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n.to_string(), t.clone()))
+    .collect();
+    let wow = changes::week_over_week(
+        &changes::figures(&week, &this_week),
+        last_week.as_ref().map(|w| changes::figures(&previous_week, w)).as_ref(),
+        &cfg.changes,
+        cfg.report.min_edge_calls,
+    )?;
     Ok(RunResult {
         tables: vec![
             ("services", services),
@@ -222,6 +240,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
             ("docs_health", docs_t.health),
             ("ownership_gaps", docs_t.gaps),
             ("dependency_drift", docs_t.drift),
+            ("week_over_week", wow),
         ],
         summary,
         org,
@@ -594,7 +613,7 @@ pub fn publish(cfg: &Config, out: &std::path::Path, result: &RunResult) -> Resul
     let keep: Vec<(&str, &Table)> = result
         .tables
         .iter()
-        .filter(|(n, _)| matches!(*n, "services" | "edges" | "team_load" | "slos"))
+        .filter(|(n, _)| history::STORED_TABLES.contains(n))
         .map(|(n, t)| (*n, t))
         .collect();
     let week = history::stage(&cfg.state_dir, &result.week, &keep)?;

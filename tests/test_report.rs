@@ -192,7 +192,7 @@ fn page_structure_snapshots() {
     assert_eq!(
         headings(&read("index.html")),
         vec![
-            "h1 Service ownership", "h2 Teams", "h2 This week's notable changes", "h3 Overloaded teams", "h3 SLOs missed",
+            "h1 Service ownership", "h2 Teams", "h2 This week's notable changes", "h3 Changed since last week", "h3 Overloaded teams", "h3 SLOs missed",
             "h3 Dependencies new or vanished", "h3 Derived SLOs not met", "h2 Team dependencies", "h2 Ownership gaps",
         ]
     );

@@ -70,6 +70,7 @@ fn run_writes_every_table_with_the_spec_columns() {
         ("docs_health", "service,team,owner_set,owner_known,description,runbook,dashboard,alerts,reviewed,telemetry,score"),
         ("ownership_gaps", "service,requests"),
         ("dependency_drift", "service,dependency,drift"),
+        ("week_over_week", "subject_type,subject,metric,last_week,this_week,change,notable"),
     ] {
         assert_eq!(header(&data.join(format!("{t}.csv"))), cols, "{t}");
     }

@@ -60,6 +60,30 @@ pub fn store(state: &Path, week: &str, tables: &[(&str, &Table)]) -> Result<()> 
     Ok(())
 }
 
+/// The tables a week stores (SPEC §2.8): what trends and the week-over-week
+/// comparison read back.
+pub const STORED_TABLES: [&str; 6] = ["services", "edges", "team_load", "slos", "team_errors", "docs_health"];
+
+/// The tables stored for `week` (those present), or None when the week is
+/// not stored or was stored by a newer format.
+pub fn read_week(state: &Path, week: &str) -> Result<Option<BTreeMap<String, Table>>> {
+    let dir = history_dir(state).join(week);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    if week_format(&dir) > HISTORY_FORMAT {
+        tracing::warn!("history week {week} was stored by a newer ownermap (format {}); not compared", week_format(&dir));
+        return Ok(None);
+    }
+    let mut out = BTreeMap::new();
+    for name in STORED_TABLES {
+        if let Some(t) = read_table(&dir.join(format!("{name}.parquet")))? {
+            out.insert(name.to_string(), t);
+        }
+    }
+    Ok(Some(out))
+}
+
 /// The ISO week exactly one before the window's week.
 pub fn previous_week(w: &Window) -> String {
     week_label(w.end - chrono::Duration::days(7))

@@ -1,6 +1,7 @@
 //! The analyses of SPEC §2, one module each.
 
 pub mod attribution;
+pub mod changes;
 pub mod docs;
 pub mod edges;
 pub mod graph;

@@ -256,6 +256,9 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
     c.insert("gaps", site.t("ownership_gaps"));
     c.insert("edge_diff", site.t("edge_diff"));
     c.insert("compared_with", &r.compared_with);
+    let notable: Vec<_> = site.t("week_over_week").iter().filter(|w| w.get("notable") == Some(&json!(true))).cloned().collect();
+    c.insert("notable_changes", &notable.iter().take(10).collect::<Vec<_>>());
+    c.insert("notable_more", &notable.len().saturating_sub(10));
     c.insert("previous_week", &crate::analysis::history::previous_week(&r.window));
     c.insert("slos_missed", &site.t("slos").iter().filter(|s| s.get("met") == Some(&json!(false))).cloned().collect::<Vec<_>>());
     c.insert("overloaded", &site.t("rotation_verdicts").iter().filter(|s| s.get("verdict") == Some(&json!("overloaded"))).cloned().collect::<Vec<_>>());

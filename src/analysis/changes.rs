@@ -1,0 +1,210 @@
+//! Week over week (SPEC §2.8): the run's weekly figures against those
+//! stored for the ISO week exactly one before. Both weeks' figures are
+//! read from the same tables (this run's, or the history's), so a week
+//! stored by an older build compares like with like; a metric missing in
+//! one week gives a row with an empty change, never a guess.
+
+use std::collections::BTreeMap;
+
+use crate::config::ChangeThresholds;
+use crate::engine::Table;
+use crate::error::Result;
+use crate::table::{Rows, b, fo, s};
+
+/// One figure of one week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub value: Option<f64>,
+    /// an SLO's objective (attainment rows)
+    pub objective: Option<f64>,
+    /// the service's requests that week (p99 rows)
+    pub requests: Option<f64>,
+}
+
+/// (subject_type, subject, metric) → figure.
+pub type Figures = BTreeMap<(String, String, String), Figure>;
+
+/// The tables a week's figures come from (this run's, or a stored week's).
+pub trait WeekTables {
+    fn get(&self, name: &str) -> Option<&Table>;
+}
+
+impl WeekTables for BTreeMap<String, Table> {
+    fn get(&self, name: &str) -> Option<&Table> {
+        BTreeMap::get(self, name)
+    }
+}
+
+fn put(f: &mut Figures, kind: &str, subject: &str, metric: &str, value: Option<f64>) {
+    f.insert((kind.into(), subject.into(), metric.into()), Figure { value, objective: None, requests: None });
+}
+
+/// The figures §2.8 compares, for ISO week `week`.
+pub fn figures(week: &str, t: &dyn WeekTables) -> Figures {
+    use crate::table::read::{f64s, strs};
+    let mut out = Figures::new();
+    if let Some(load) = t.get("team_load") {
+        let teams = strs(load, "team");
+        let weeks = strs(load, "week");
+        let cols = ["pages", "sleep_pages", "mtta_min"].map(|c| f64s(load, c));
+        for r in 0..teams.len() {
+            if weeks[r].as_deref() != Some(week) {
+                continue;
+            }
+            let team = teams[r].clone().unwrap_or_default();
+            for (metric, col) in ["pages", "sleep_pages", "mtta_min"].iter().zip(&cols) {
+                put(&mut out, "team", &team, metric, col[r]);
+            }
+        }
+    }
+    if let Some(te) = t.get("team_errors") {
+        for (team, v) in strs(te, "team").into_iter().zip(f64s(te, "surfaced_elsewhere_caused")) {
+            put(&mut out, "team", &team.unwrap_or_default(), "surfaced_elsewhere_caused", v);
+        }
+    }
+    if let Some(dh) = t.get("docs_health") {
+        // A team's score pools its services' checks (each has the same
+        // number), so it is the mean of their scores.
+        let mut pooled: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+        for (team, score) in strs(dh, "team").into_iter().zip(f64s(dh, "score")) {
+            if let Some(score) = score {
+                let e = pooled.entry(team.unwrap_or_else(|| crate::model::UNOWNED.to_string())).or_default();
+                e.0 += score;
+                e.1 += 1;
+            }
+        }
+        for (team, (sum, n)) in pooled {
+            put(&mut out, "team", &team, "docs_score", Some(sum / n as f64));
+        }
+    }
+    if let Some(sv) = t.get("services") {
+        let names = strs(sv, "service");
+        let requests = f64s(sv, "requests");
+        for (metric, col) in [("requests", f64s(sv, "requests")), ("error_rate", f64s(sv, "error_rate")), ("p99_ms", f64s(sv, "p99_ms"))] {
+            for r in 0..names.len() {
+                let key = ("service".to_string(), names[r].clone().unwrap_or_default(), metric.to_string());
+                out.insert(key, Figure { value: col[r], objective: None, requests: requests[r] });
+            }
+        }
+    }
+    if let Some(sl) = t.get("slos") {
+        let (svc, slo) = (strs(sl, "service"), strs(sl, "slo"));
+        let (att, obj) = (f64s(sl, "attainment"), f64s(sl, "objective"));
+        for r in 0..svc.len() {
+            let subject = format!("{}/{}", svc[r].clone().unwrap_or_default(), slo[r].clone().unwrap_or_default());
+            out.insert(("slo".into(), subject, "attainment".into()), Figure { value: att[r], objective: obj[r], requests: None });
+        }
+    }
+    if let Some(ed) = t.get("edges") {
+        let (a, c, k) = (strs(ed, "caller"), strs(ed, "callee"), strs(ed, "kind"));
+        let calls = f64s(ed, "calls");
+        for r in 0..a.len() {
+            let subject = format!(
+                "{} -> {} ({})",
+                a[r].clone().unwrap_or_default(),
+                c[r].clone().unwrap_or_default(),
+                k[r].clone().unwrap_or_default()
+            );
+            put(&mut out, "edge", &subject, "calls", calls[r]);
+        }
+    }
+    out
+}
+
+/// Comparisons at a threshold are exact up to float noise (0.9 − 0.8 is
+/// 0.0999…98 in binary).
+const EPS: f64 = 1e-9;
+
+/// Rose by at least `pct` (of last week) and by at least `min`; from 0
+/// any rise counts as an unbounded percentage.
+fn rose(last: f64, this: f64, pct: f64, min: f64) -> bool {
+    let d = this - last;
+    d >= min - EPS && (last <= 0.0 && d > 0.0 || last > 0.0 && d / last >= pct - EPS)
+}
+
+/// Whether a row is notable (SPEC §2.8).
+fn notable(key: &(String, String, String), last: Option<&Figure>, this: Option<&Figure>, th: &ChangeThresholds, min_edge_calls: i64) -> bool {
+    let (kind, _, metric) = key;
+    if kind == "edge" {
+        // Appeared or vanished, with enough calls where it exists.
+        return match (last.and_then(|f| f.value), this.and_then(|f| f.value)) {
+            (None, Some(c)) | (Some(c), None) => c >= min_edge_calls as f64,
+            _ => false,
+        };
+    }
+    let (Some(l), Some(t)) = (last.and_then(|f| f.value), this.and_then(|f| f.value)) else { return false };
+    match metric.as_str() {
+        "pages" | "sleep_pages" => rose(l, t, th.pages_rise_pct, th.pages_rise_min),
+        "mtta_min" => rose(l, t, th.mtta_rise_pct, th.mtta_rise_min),
+        "surfaced_elsewhere_caused" => rose(l, t, th.surfaced_rise_pct, th.surfaced_rise_min),
+        "docs_score" => l - t >= th.docs_score_drop - EPS,
+        "error_rate" => t - l >= th.error_rate_rise - EPS && t >= th.error_rate_factor * l - EPS,
+        "p99_ms" => {
+            let requests = this.and_then(|f| f.requests).unwrap_or(0.0);
+            requests >= th.p99_min_requests && rose(l, t, th.p99_rise_pct, th.p99_rise_ms)
+        }
+        "attainment" => {
+            let objective = this.and_then(|f| f.objective).or(last.and_then(|f| f.objective));
+            objective.is_some_and(|o| (l >= o) != (t >= o))
+        }
+        _ => false,
+    }
+}
+
+/// The `week_over_week` table: one row per subject and metric present in
+/// either week, notable rows first (largest relative change first), then
+/// by subject type, subject and metric. Without a stored previous week it
+/// is empty: there is no comparison.
+pub fn week_over_week(this: &Figures, last: Option<&Figures>, th: &ChangeThresholds, min_edge_calls: i64) -> Result<Table> {
+    let mut rows = Rows::new(&["subject_type", "subject", "metric", "last_week", "this_week", "change", "notable"], "sssfffb");
+    let Some(last) = last else { return rows.finish() };
+    let mut keys: Vec<&(String, String, String)> = this.keys().chain(last.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out: Vec<(bool, f64, &(String, String, String), Option<f64>, Option<f64>)> = keys
+        .into_iter()
+        .map(|k| {
+            let (l, t) = (last.get(k), this.get(k));
+            let (lv, tv) = (l.and_then(|f| f.value), t.and_then(|f| f.value));
+            let size = match (lv, tv) {
+                (Some(a), Some(b)) if a != 0.0 => ((b - a) / a).abs(),
+                (Some(a), Some(b)) => (b - a).abs(),
+                // Appeared or vanished: a change of the whole.
+                _ => 1.0,
+            };
+            (notable(k, l, t, th, min_edge_calls), size, k, lv, tv)
+        })
+        .collect();
+    out.sort_by(|a, b| b.0.cmp(&a.0).then(if a.0 { b.1.total_cmp(&a.1) } else { std::cmp::Ordering::Equal }).then(a.2.cmp(b.2)));
+    for (is_notable, _, (kind, subject, metric), lv, tv) in out {
+        let change = lv.zip(tv).map(|(a, b)| b - a);
+        rows.push(vec![s(kind.as_str()), s(subject.as_str()), s(metric.as_str()), fo(lv), fo(tv), fo(change), b(is_notable)]);
+    }
+    rows.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fig(v: f64) -> Figure {
+        Figure { value: Some(v), objective: None, requests: None }
+    }
+
+    #[test]
+    fn rises_need_both_the_share_and_the_amount() {
+        assert!(rose(6.0, 9.0, 0.5, 3.0), "+50 % and +3 exactly");
+        assert!(!rose(6.0, 8.9, 0.5, 3.0));
+        assert!(!rose(10.0, 14.0, 0.5, 3.0), "+4 but only +40 %");
+        assert!(rose(0.0, 3.0, 0.5, 3.0), "from zero any share");
+        assert!(!rose(0.0, 2.0, 0.5, 3.0));
+    }
+
+    #[test]
+    fn a_docs_score_drop_of_exactly_the_threshold_is_notable_despite_float_noise() {
+        let th = ChangeThresholds::default();
+        let k = ("team".to_string(), "t".to_string(), "docs_score".to_string());
+        assert!(notable(&k, Some(&fig(0.9)), Some(&fig(0.8)), &th, 10));
+        assert!(!notable(&k, Some(&fig(0.9)), Some(&fig(0.81)), &th, 10));
+    }
+}
