@@ -32,6 +32,8 @@ pub enum Command {
     Generate(cmd::generate::Args),
     /// Convert OTLP, Jaeger or Zipkin JSON into canonical span Parquet.
     Import(cmd::import::Args),
+    /// Store the N ISO weeks before the window's week in the history (for trends and week over week).
+    Backfill(cmd::backfill::Args),
     /// Check the catalog's documentation (all checks but telemetry); exit 1 on any failure.
     Lint(cmd::lint::Args),
     /// Print the dependency graph as DOT, Mermaid or JSON.
@@ -65,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Generate(a) => cmd::generate::run(a),
         Command::Lint(a) => cmd::lint::run(a),
+        Command::Backfill(a) => cmd::backfill::run(a),
         Command::Import(a) => cmd::import::run(a),
         Command::Graph(a) => cmd::graph::run(a),
         Command::Plan(a) => cmd::plan::run(a),

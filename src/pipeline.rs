@@ -610,13 +610,7 @@ pub fn publish(cfg: &Config, out: &std::path::Path, result: &RunResult) -> Resul
     crate::output::check_target(out)?;
     let report = crate::atomic::Staged::new(out)?;
     write_outputs(report.path(), result)?;
-    let keep: Vec<(&str, &Table)> = result
-        .tables
-        .iter()
-        .filter(|(n, _)| history::STORED_TABLES.contains(n))
-        .map(|(n, t)| (*n, t))
-        .collect();
-    let week = history::stage(&cfg.state_dir, &result.week, &keep)?;
+    let week = stage_history(cfg, result)?;
     let report = report.swap()?;
     let week = crate::atomic::fault("history-swap", out).and_then(|()| week.swap());
     match week {
@@ -630,6 +624,23 @@ pub fn publish(cfg: &Config, out: &std::path::Path, result: &RunResult) -> Resul
             Err(e)
         }
     }
+}
+
+/// The week's figures written aside in the history (see [`publish`]).
+fn stage_history(cfg: &Config, result: &RunResult) -> Result<crate::atomic::Staged> {
+    let keep: Vec<(&str, &Table)> = result
+        .tables
+        .iter()
+        .filter(|(n, _)| history::STORED_TABLES.contains(n))
+        .map(|(n, t)| (*n, t))
+        .collect();
+    history::stage(&cfg.state_dir, &result.week, &keep)
+}
+
+/// Stores the week's figures in the history only (`backfill`).
+pub fn store_history(cfg: &Config, result: &RunResult) -> Result<()> {
+    stage_history(cfg, result)?.swap()?.commit();
+    Ok(())
 }
 
 /// Removes what killed runs left in the state dir: their bucket shuffles

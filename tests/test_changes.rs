@@ -172,3 +172,32 @@ fn a_run_compares_with_the_week_before_and_a_rerun_never_with_itself() {
         ownermap::pipeline::publish(&cfg, &cfg.out_dir, &r).unwrap();
     }
 }
+
+/// `backfill --weeks 3` on a generated organisation with two earlier weeks
+/// of spans: both stored (history only), the week without spans skipped and
+/// named, and the next nightly run compares with the week before it.
+#[test]
+fn backfill_fills_the_history_so_the_first_run_has_a_comparison() {
+    let dir = generated(8, 21, 400, 5);
+    let cfg = dir.path().join("ownermap.toml");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ownermap"))
+        .args(["backfill", "--config", cfg.to_str().unwrap(), "--weeks", "3"])
+        .env("OWNERMAP_LOG", "warn")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("skipped 2026-W44"), "{err}");
+    assert_eq!(history::stored_weeks(&dir.path().join("state")), vec!["2026-W45", "2026-W46"]);
+    assert!(!dir.path().join("out").exists(), "backfill publishes no report");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ownermap"))
+        .args(["run", "--config", cfg.to_str().unwrap()])
+        .env("OWNERMAP_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let wow = std::fs::read_to_string(dir.path().join("out/data/week_over_week.csv")).unwrap();
+    assert!(wow.lines().count() > 10, "{wow}");
+    let index = std::fs::read_to_string(dir.path().join("out/index.html")).unwrap();
+    assert!(!index.contains("no comparison yet"), "the index compares with 2026-W46");
+}

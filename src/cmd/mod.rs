@@ -1,5 +1,6 @@
 //! One module per verb, each with its own `Args` and `run`.
 
+pub mod backfill;
 #[cfg(feature = "ballista")]
 pub mod cluster;
 pub mod generate;
