@@ -145,6 +145,8 @@ struct Site<'a> {
     tables: BTreeMap<&'static str, Vec<Map<String, Value>>>,
     services: BTreeSet<String>,
     teams: Vec<String>,
+    /// when the pages were written (UTC), shown in every footer
+    generated_at: String,
 }
 
 impl<'a> Site<'a> {
@@ -167,7 +169,8 @@ impl<'a> Site<'a> {
         if unowned_has && !teams.iter().any(|t| t == UNOWNED) {
             teams.push(UNOWNED.to_string());
         }
-        Site { r, tables, services, teams }
+        let generated_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+        Site { r, tables, services, teams, generated_at }
     }
 
     fn t(&self, name: &str) -> &[Map<String, Value>] {
@@ -183,6 +186,10 @@ impl<'a> Site<'a> {
         c.insert("root", root);
         c.insert("title", title);
         c.insert("summary", &self.r.summary);
+        c.insert("generated_at", &self.generated_at);
+        c.insert("version", env!("CARGO_PKG_VERSION"));
+        c.insert("catalog_entries", &self.r.org.catalog.entries.len());
+        c.insert("incident_count", &self.r.org.incidents.len());
         c
     }
 
