@@ -27,6 +27,11 @@ pub struct Args {
     /// Last day (UTC, YYYY-MM-DD); default yesterday.
     #[arg(long)]
     pub end: Option<String>,
+    /// Span order in the files: `clickhouse` (as the Collector's ClickHouse
+    /// table exports them: by service, span name and time, zstd, 1 M-row
+    /// files) or `trace` (a trace's spans adjacent).
+    #[arg(long, value_enum, default_value = "clickhouse")]
+    pub layout: crate::generate::Layout,
 }
 
 pub fn run(a: Args) -> Result<u8> {
@@ -39,7 +44,7 @@ pub fn run(a: Args) -> Result<u8> {
         return Err(Error::Config("--days must be at least 1".into()));
     }
     prepare_out(&a.out)?;
-    let opt = GenOptions { out: a.out, services: a.services, days: a.days, spans_per_day: a.spans_per_day, seed: a.seed, end };
+    let opt = GenOptions { out: a.out, services: a.services, days: a.days, spans_per_day: a.spans_per_day, seed: a.seed, end, layout: a.layout };
     let marker = opt.out.join(GENERATED_MARKER);
     std::fs::create_dir_all(&opt.out).map_err(|e| Error::io(&opt.out, e))?;
     std::fs::write(&marker, "Written by `ownermap generate`; a later generate into this folder replaces its files.\n")

@@ -33,6 +33,21 @@ pub struct GenOptions {
     pub spans_per_day: u64,
     pub seed: u64,
     pub end: NaiveDate,
+    /// how spans are ordered in the files
+    pub layout: Layout,
+}
+
+/// The order of spans in the generated files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Layout {
+    /// As the OpenTelemetry Collector's ClickHouse table exports them:
+    /// `ORDER BY ServiceName, SpanName, Timestamp` (a trace's spans
+    /// scattered through the day), zstd, files of 1 M rows in row groups
+    /// of 256 k.
+    #[default]
+    Clickhouse,
+    /// A trace's spans adjacent, Snappy, one file a day.
+    Trace,
 }
 
 /// What was generated.
@@ -116,6 +131,9 @@ pub fn generate(opt: &GenOptions, mut progress: impl FnMut(NaiveDate, u64)) -> R
             }
         }
         w.finish()?;
+        if opt.layout == Layout::Clickhouse {
+            report.files += clickhouse_order(&opt.out, day)? - 1;
+        }
         report.spans += written;
         carry = next_carry;
         if target > 0 {
@@ -124,4 +142,90 @@ pub fn generate(opt: &GenOptions, mut progress: impl FnMut(NaiveDate, u64)) -> R
     }
     files::write_all(&opt.out, &org, opt, &error_traces, &mut rng)?;
     Ok(report)
+}
+
+/// Spans per file and per row group in the ClickHouse layout.
+const CH_FILE_ROWS: usize = 1_000_000;
+const CH_GROUP_ROWS: usize = 256 * 1024;
+
+/// Rewrites a day's trace-ordered file in ClickHouse export order (sorted
+/// with DataFusion, spilling under a 1 GB limit so a 10 M-span day fits);
+/// returns the number of files the day now has.
+fn clickhouse_order(out: &Path, day: NaiveDate) -> Result<usize> {
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::basic::{Compression, ZstdLevel};
+    use datafusion::parquet::file::properties::WriterProperties;
+    use futures::StreamExt;
+    let src = day_path(out, day, 0);
+    let sorted = src.with_file_name(".sorting.parquet");
+    std::fs::rename(&src, &sorted).map_err(|e| crate::error::Error::io(&src, e))?;
+    let spill = out.join(".generate-spill");
+    let engine = crate::config::EngineConfig {
+        url: "local".into(),
+        work_dir: spill.clone(),
+        memory_limit: Some(1 << 30),
+        target_partitions: 2,
+        trace_buckets: None,
+        job_timeout: std::time::Duration::from_secs(3600),
+    };
+    let ctx = crate::engine::session(&engine, Some(&spill))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::error::Error::Other(format!("cannot start the async runtime: {e}")))?;
+    let files = rt.block_on(async {
+        let df = ctx
+            .read_parquet(sorted.to_string_lossy().as_ref(), datafusion::prelude::ParquetReadOptions::default())
+            .await?;
+        ctx.register_table("day", df.into_view())?;
+        let df = ctx.sql("SELECT * FROM day ORDER BY \"ServiceName\", \"SpanName\", \"Timestamp\"").await?;
+        let mut stream = df.execute_stream().await?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_max_row_group_row_count(Some(CH_GROUP_ROWS))
+            .build();
+        let (mut part, mut rows) = (0usize, 0usize);
+        let mut writer: Option<ArrowWriter<std::fs::File>> = None;
+        // The canonical types (the engine reads strings as views).
+        let schema = crate::canonical::schema();
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            let cols = batch
+                .columns()
+                .iter()
+                .zip(schema.fields())
+                .map(|(c, f)| datafusion::arrow::compute::cast(c, f.data_type()))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let mut batch = datafusion::arrow::array::RecordBatch::try_new(schema.clone(), cols)?;
+            while batch.num_rows() > 0 {
+                if writer.is_none() {
+                    let path = day_path(out, day, part);
+                    let f = std::fs::File::create(&path).map_err(|e| crate::error::Error::io(&path, e))?;
+                    writer = Some(ArrowWriter::try_new(f, batch.schema(), Some(props.clone()))?);
+                }
+                let take = batch.num_rows().min(CH_FILE_ROWS - rows);
+                writer.as_mut().expect("opened above").write(&batch.slice(0, take))?;
+                rows += take;
+                batch = batch.slice(take, batch.num_rows() - take);
+                if rows == CH_FILE_ROWS {
+                    writer.take().expect("opened above").close()?;
+                    part += 1;
+                    rows = 0;
+                }
+            }
+        }
+        if let Some(w) = writer.take() {
+            w.close()?;
+            part += 1;
+        }
+        Ok::<usize, crate::error::Error>(part)
+    })?;
+    let _ = std::fs::remove_file(&sorted);
+    let _ = std::fs::remove_dir_all(&spill);
+    if files == 0 {
+        // An empty day keeps an empty file, as the trace layout does.
+        SpanWriter::create(&day_path(out, day, 0))?.finish()?;
+        return Ok(1);
+    }
+    Ok(files)
 }

@@ -225,7 +225,7 @@ pub fn f(row: &BTreeMap<String, String>, col: &str) -> f64 {
 pub fn generated(services: usize, days: u32, spans_per_day: u64, seed: u64) -> tempfile::TempDir {
     let dir = tmp();
     let end = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let opt = ownermap::generate::GenOptions { out: dir.path().to_path_buf(), services, days, spans_per_day, seed, end };
+    let opt = ownermap::generate::GenOptions { out: dir.path().to_path_buf(), services, days, spans_per_day, seed, end, layout: Default::default() };
     ownermap::generate::generate(&opt, |_, _| {}).unwrap();
     dir
 }
