@@ -508,11 +508,9 @@ async fn compute_seam(
     t: &mut Timer,
 ) -> Result<crate::daycache::Entry> {
     let slack = cfg.window.slack_ns();
-    engine::register_batches(ctx, "seam_ids", &ids.schema, ids.batches).await?;
-    engine::register_batches(ctx, "seam_head", &head.schema, head.batches).await?;
     let mut entry = crate::daycache::Entry::default();
-    match tail {
-        Some(tail) => engine::register_batches(ctx, "seam_tail", &tail.schema, tail.batches).await?,
+    let tail = match tail {
+        Some(tail) => tail,
         None => {
             files.register_view(ctx, "unit_spans", &|d| unit.reads(d)).await?;
             let day = unit.last.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days();
@@ -523,9 +521,10 @@ async fn compute_seam(
             let after = engine::query(ctx, queries::SLACK_AFTER).await?;
             entry.counts.spans_after = crate::table::read::first_i64(&after, "spans");
             entry.counts.dups_after = crate::table::read::first_i64(&after, "dups");
+            engine::query(ctx, "SELECT * FROM seam_tail").await?
         }
-    }
-    let counts = window::seam(ctx).await?;
+    };
+    let counts = window::seam(ctx, &ids, head, tail).await?;
     t.done("scan");
     let mut tables = Default::default();
     stages(ctx, t, &mut entry, &mut tables, &[]).await?;

@@ -14,7 +14,6 @@ queries! {
     EMPTY_SPANS => "empty_spans.sql",
     TEMPO_SPANS => "tempo_spans.sql",
     SPANS_READ => "spans_read.sql",
-    SEAM_SPANS => "seam_spans.sql",
     SEAM_TAIL_READ => "seam_tail_read.sql",
     SLACK_AFTER => "slack_after.sql",
     WINDOW_TRACES => "window_traces.sql",

@@ -6,19 +6,27 @@ mod common;
 
 use common::*;
 
+/// The committed sample's 7-day window, with traces crossing every
+/// midnight (so every day's seam runs): this hung at the first seam before
+/// the adaptive planner was turned off (#17). A job over 2 minutes fails
+/// the test instead of hanging it.
 #[test]
 fn the_pipeline_on_a_standalone_ballista_cluster_equals_the_local_run() {
-    let dir = generated(12, 2, 4_000, 21);
+    let dir = tmp();
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/ownermap.toml");
     let load = |url: &str, state: &str| {
         let ov = ownermap::config::Overrides { engine: Some(url.into()), ..Default::default() };
-        let mut cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &ov).unwrap();
+        let mut cfg = ownermap::config::Config::load(&sample, &ov).unwrap();
         cfg.state_dir = dir.path().join(state);
+        cfg.engine.work_dir = dir.path().join(state).join("cluster-work");
+        cfg.engine.job_timeout = std::time::Duration::from_secs(120);
         cfg
     };
     let local = run(&load("local", "state-local"));
     let cluster_cfg = load("ballista://standalone", "state-cluster");
     let cluster = run(&cluster_cfg);
     assert!(local.summary.traces > 500);
+    assert_eq!(local.summary.window_days, 7);
     for (name, t) in &local.tables {
         assert_eq!(rows(t), rows(table(&cluster, name)), "table {name} on Ballista");
     }

@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use datafusion::arrow::array::{Array, AsArray, BooleanArray};
+use datafusion::arrow::compute::{cast, filter_record_batch};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use crate::engine::{self, render};
@@ -133,10 +136,23 @@ pub async fn build(ctx: &SessionContext, scope: &Scope, shuffled: Option<&Path>)
 
 /// A seam unit: `window_spans` from `seam_head`, `seam_tail` and
 /// `seam_ids` (registered by the caller); counts its traces and spans.
-pub async fn seam(ctx: &SessionContext) -> Result<ScopeCounts> {
-    let spans = engine::materialize(ctx, "window_spans", queries::SEAM_SPANS).await? as i64;
-    let traces = engine::scalar_i64(ctx, "SELECT COUNT(*) FROM seam_ids").await?;
-    Ok(ScopeCounts { traces, spans_in_window: spans, ..Default::default() })
+pub async fn seam(ctx: &SessionContext, ids: &engine::Table, head: engine::Table, tail: engine::Table) -> Result<ScopeCounts> {
+    // Assembled on the client, not as a join on the engine: the seam's
+    // tables are small (only traces crossing midnight), and on a Ballista
+    // cluster the UNION of a scan with a semi join made a stage whose task
+    // metrics the scheduler rejected, so the job never finished (#17).
+    let keep: std::collections::HashSet<Vec<u8>> = crate::table::read::bins(ids, "trace_id").into_iter().flatten().collect();
+    let mut batches = head.batches;
+    for b in tail.batches {
+        let Some(col) = b.column_by_name("trace_id") else { continue };
+        let ids = cast(col, &DataType::Binary)?;
+        let ids = ids.as_binary::<i32>();
+        let mask: BooleanArray = (0..ids.len()).map(|i| Some(!ids.is_null(i) && keep.contains(ids.value(i)))).collect();
+        batches.push(filter_record_batch(&b, &mask)?);
+    }
+    let spans = batches.iter().map(|b| b.num_rows()).sum::<usize>() as i64;
+    engine::register_batches(ctx, "window_spans", &head.schema, batches).await?;
+    Ok(ScopeCounts { traces: ids.num_rows() as i64, spans_in_window: spans, ..Default::default() })
 }
 
 /// The SQL of the slack after the window for the last day's seam.

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use ballista::prelude::SessionContextExt;
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::execution::SessionState;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -32,6 +32,15 @@ pub const SCHEDULER_PORT: u16 = 50050;
 pub async fn connect(cfg: &EngineConfig, spill_dir: Option<&Path>) -> Result<SessionContext> {
     let local = super::session(cfg, spill_dir)?;
     let mut state: SessionState = local.state();
+    // Ballista 55's adaptive planner re-plans a stage whose input turned
+    // out empty (e.g. an anti join over a seam day with no orphan spans) to
+    // an EmptyExec; executors then report one operator's metrics fewer than
+    // the scheduler's stage plan has, the scheduler rejects the task status
+    // ("task metrics array size 7 does not equal … 8") and the job never
+    // finishes (#17). The static distributed planner does not re-plan, so
+    // every stage's plan is the one the executors run.
+    let upgraded = state.config().clone().upgrade_for_ballista().with_ballista_adaptive_query_planner(false);
+    *state.config_mut() = upgraded;
     let dir = cfg.work_dir.join(format!("run-{}-{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     state.config_mut().set_extension(Arc::new(ClusterWork::new(dir, &cfg.url, cfg.job_timeout)));
