@@ -53,25 +53,31 @@ pub fn fault(point: &str, path: &Path) -> Result<()> {
     }
 }
 
+/// The staging and old folders of dead runs in `dir` whose names start
+/// with `prefix`: (`tmp` or `old`, path).
+fn dead_leftovers(dir: &Path, prefix: &str) -> Vec<(String, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(dir) else { return vec![] };
+    rd.flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let (head, pid) = n.strip_prefix(prefix)?.rsplit_once('-')?;
+            let tag = ["tmp", "old"].into_iter().find(|t| head == *t || head.ends_with(&format!(".{t}")))?;
+            pid.parse::<u32>().is_ok_and(|p| !pid_alive(p)).then(|| (tag.to_string(), e.path()))
+        })
+        .collect()
+}
+
 /// Removes what dead runs left beside `target` (staging folders and old
 /// contents named `.<name>.tmp-<pid>` / `.<name>.old-<pid>`). If a run died
 /// between the two renames of the fallback swap, the target is missing and
 /// its old contents are put back first.
 pub fn clean_leftovers(target: &Path) {
     let prefix = format!(".{}.", name_of(target));
-    let Ok(rd) = std::fs::read_dir(parent_of(target)) else { return };
-    let mut dead: Vec<(String, PathBuf)> = vec![];
-    for e in rd.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = n.strip_prefix(&prefix) else { continue };
-        let Some((tag, pid)) = rest.rsplit_once('-') else { continue };
-        if !matches!(tag, "tmp" | "old") {
-            continue;
-        }
-        if pid.parse::<u32>().is_ok_and(|p| !pid_alive(p)) {
-            dead.push((tag.to_string(), e.path()));
-        }
-    }
+    // Only this target's own (`.<name>.<tag>-<pid>`, not `.<name>.x.<tag>-<pid>`).
+    let dead: Vec<_> = dead_leftovers(parent_of(target), &prefix)
+        .into_iter()
+        .filter(|(t, p)| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{prefix}{t}-"))))
+        .collect();
     if std::fs::symlink_metadata(target).is_err() {
         if let Some((_, old)) = dead.iter().find(|(t, _)| t == "old") {
             if std::fs::rename(old, target).is_ok() {
@@ -89,13 +95,8 @@ pub fn clean_leftovers(target: &Path) {
 /// Removes every staging or old folder (`.<name>.tmp-<pid>`,
 /// `.<name>.old-<pid>`) of dead runs in `dir`.
 pub fn clean_dead_in(dir: &Path) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    for e in rd.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        let Some((head, pid)) = n.rsplit_once('-') else { continue };
-        if n.starts_with('.') && (head.ends_with(".tmp") || head.ends_with(".old")) && pid.parse::<u32>().is_ok_and(|p| !pid_alive(p)) {
-            remove_path(&e.path());
-        }
+    for (_, p) in dead_leftovers(dir, ".") {
+        remove_path(&p);
     }
 }
 

@@ -609,7 +609,7 @@ pub fn publish(cfg: &Config, out: &std::path::Path, result: &RunResult) -> Resul
     crate::output::check_target(out)?;
     let report = crate::atomic::Staged::new(out)?;
     write_outputs(report.path(), result)?;
-    let week = stage_history(cfg, result)?;
+    let week = history::stage(&cfg.state_dir, &result.week, &history_tables(result))?;
     let report = report.swap()?;
     let week = crate::atomic::fault("history-swap", out).and_then(|()| week.swap());
     match week {
@@ -625,21 +625,14 @@ pub fn publish(cfg: &Config, out: &std::path::Path, result: &RunResult) -> Resul
     }
 }
 
-/// The week's figures written aside in the history (see [`publish`]).
-fn stage_history(cfg: &Config, result: &RunResult) -> Result<crate::atomic::Staged> {
-    let keep: Vec<(&str, &Table)> = result
-        .tables
-        .iter()
-        .filter(|(n, _)| history::STORED_TABLES.contains(n))
-        .map(|(n, t)| (*n, t))
-        .collect();
-    history::stage(&cfg.state_dir, &result.week, &keep)
+/// The tables a run stores in the history (see [`history::STORED_TABLES`]).
+fn history_tables(result: &RunResult) -> Vec<(&str, &Table)> {
+    result.tables.iter().filter(|(n, _)| history::STORED_TABLES.contains(n)).map(|(n, t)| (*n, t)).collect()
 }
 
 /// Stores the week's figures in the history only (`backfill`).
 pub fn store_history(cfg: &Config, result: &RunResult) -> Result<()> {
-    stage_history(cfg, result)?.swap()?.commit();
-    Ok(())
+    history::store(&cfg.state_dir, &result.week, &history_tables(result))
 }
 
 /// Removes what killed runs left in the state dir: their bucket shuffles

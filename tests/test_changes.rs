@@ -154,10 +154,7 @@ fn a_run_compares_with_the_week_before_and_a_rerun_never_with_itself() {
         Ids::Hex,
     );
     write_spans(&spans_path(dir.path(), "date=2026-11-20/s.parquet"), &[span(t2, "0000000000000001", "", "x", "Server", 0, 30)], Ids::Hex);
-    let week = |end: &str| {
-        let text = format!("[spans]\npath = \"spans\"\n[window]\nend = \"{end}\"\ndays = 7\n");
-        ownermap::config::Config::from_raw(toml::from_str(&text).unwrap(), dir.path(), &Default::default()).unwrap()
-    };
+    let week = |end: &str| week_config(dir.path(), end);
     let first = run(&week("2026-11-22"));
     assert_eq!(table(&first, "week_over_week").num_rows(), 0, "nothing stored: no comparison");
     let w46 = week("2026-11-15");

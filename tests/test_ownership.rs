@@ -9,13 +9,6 @@ use std::path::Path;
 
 use common::*;
 
-/// A 7-day window ending `end` over `dir/spans`.
-fn week_config(dir: &Path, end: &str) -> ownermap::config::Config {
-    let text = format!("[spans]\npath = \"spans\"\n[window]\nend = \"{end}\"\ndays = 7\n");
-    let raw: ownermap::config::RawConfig = toml::from_str(&text).unwrap();
-    ownermap::config::Config::from_raw(raw, dir, &Default::default()).unwrap()
-}
-
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::graph::{Edge, edges_from_table};
+use crate::analysis::graph::Edge;
 use crate::analysis::load::week_label;
 use crate::config::Window;
 use crate::engine::Table;
@@ -100,18 +100,6 @@ fn week_format(dir: &Path) -> u32 {
     std::fs::read_to_string(dir.join("format")).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0)
 }
 
-/// The edges stored for `week` (SPEC §2.8: the diff compares with the ISO
-/// week exactly one before; an older stored week is not a substitute).
-pub fn week_edges(state: &Path, week: &str) -> Result<Option<Vec<Edge>>> {
-    let dir = history_dir(state).join(week);
-    if week_format(&dir) > HISTORY_FORMAT {
-        tracing::warn!("history week {week} was stored by a newer ownermap (format {}); not compared", week_format(&dir));
-        return Ok(None);
-    }
-    let t = read_table(&dir.join("edges.parquet"))?;
-    Ok(t.map(|t| edges_from_table(&t)))
-}
-
 /// The `edge_diff` table: new and vanished edges against the previous week.
 pub fn edge_diff(this: &[Edge], last: Option<&[Edge]>) -> Result<Table> {
     let mut rows = Rows::new(&["caller", "callee", "callee_type", "kind", "change", "calls_this_week", "calls_last_week"], "sssssii");
@@ -136,6 +124,7 @@ pub fn edge_diff(this: &[Edge], last: Option<&[Edge]>) -> Result<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::graph::edges_from_table;
     use crate::table::{Rows, i, s};
 
     fn store_edges(state: &Path, week: &str, t: &Table, format: Option<&str>) {
@@ -154,12 +143,12 @@ mod tests {
         let mut old = Rows::new(&["caller", "callee", "calls"], "ssi");
         old.push(vec![s("x"), s("y"), i(5)]);
         store_edges(d.path(), "2026-W46", &old.finish().unwrap(), None);
-        let e = week_edges(d.path(), "2026-W46").unwrap().unwrap();
+        let e = edges_from_table(&read_week(d.path(), "2026-W46").unwrap().unwrap()["edges"]);
         assert_eq!((e[0].caller.as_str(), e[0].callee.as_str(), e[0].calls, e[0].kind.as_str()), ("x", "y", 5, ""));
         let mut new = Rows::new(&["caller", "callee", "calls"], "ssi");
         new.push(vec![s("x"), s("z"), i(1)]);
         store_edges(d.path(), "2026-W45", &new.finish().unwrap(), Some("99\n"));
-        assert!(week_edges(d.path(), "2026-W45").unwrap().is_none());
-        assert!(week_edges(d.path(), "2026-W44").unwrap().is_none(), "a week not stored");
+        assert!(read_week(d.path(), "2026-W45").unwrap().is_none());
+        assert!(read_week(d.path(), "2026-W44").unwrap().is_none(), "a week not stored");
     }
 }

@@ -120,13 +120,7 @@ impl SpanFiles {
                 continue;
             }
             let src = format!("{name}_src_{i}");
-            let df = match self.format {
-                SpanFormat::Csv => {
-                    let (schema, _) = read_schema(Path::new(&paths[0]), self.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
-                    ctx.read_csv(paths.clone(), CsvReadOptions::new().has_header(true).schema(&schema)).await?
-                }
-                _ => ctx.read_parquet(paths.clone(), ParquetReadOptions::default()).await?,
-            };
+            let df = self.read_source(ctx, paths).await?;
             ctx.deregister_table(src.as_str())?;
             ctx.register_table(src.as_str(), df.into_view())?;
             if self.format == SpanFormat::Tempo {
@@ -212,14 +206,20 @@ impl SpanFiles {
         Ok(out)
     }
 
-    async fn count_bad(&self, ctx: &SessionContext, path: &str, expr: &str) -> Result<BTreeMap<String, usize>> {
-        let df = match self.format {
+    /// The raw rows of span files of this input's format (CSV: every
+    /// column as text, see [`read_schema`]).
+    async fn read_source(&self, ctx: &SessionContext, paths: Vec<String>) -> Result<datafusion::dataframe::DataFrame> {
+        Ok(match self.format {
             SpanFormat::Csv => {
-                let (schema, _) = read_schema(Path::new(path), self.format).map_err(|m| Error::Input { path: path.into(), msg: m })?;
-                ctx.read_csv(path, CsvReadOptions::new().has_header(true).schema(&schema)).await?
+                let (schema, _) = read_schema(Path::new(&paths[0]), self.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
+                ctx.read_csv(paths, CsvReadOptions::new().has_header(true).schema(&schema)).await?
             }
-            _ => ctx.read_parquet(path, ParquetReadOptions::default()).await?,
-        };
+            _ => ctx.read_parquet(paths, ParquetReadOptions::default()).await?,
+        })
+    }
+
+    async fn count_bad(&self, ctx: &SessionContext, path: &str, expr: &str) -> Result<BTreeMap<String, usize>> {
+        let df = self.read_source(ctx, vec![path.to_string()]).await?;
         ctx.deregister_table("om_validate")?;
         ctx.register_table("om_validate", df.into_view())?;
         let sql = format!("SELECT bad, COUNT(*) AS n FROM (SELECT {expr} AS bad FROM om_validate) WHERE bad IS NOT NULL GROUP BY bad");
@@ -527,7 +527,7 @@ fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result<Vec<(Strin
     out.push((err, "is_error"));
     let client_or_producer = format!("({}) IN (3, 4)", out.iter().find(|(_, a)| *a == "kind").map(|(e, _)| e.clone()).unwrap_or_default());
     attributes(&r.cols, &client_or_producer, cfg.environment.is_some(), &mut out);
-    out.push((bad_row_expr(r, cfg), BAD));
+    out.push((bad_row_expr(r), BAD));
     Ok(out)
 }
 
@@ -540,7 +540,7 @@ const BAD: &str = "bad";
 /// `Timestamp`, a negative `Duration`, a `SpanKind` or `StatusCode` that is
 /// none of the spellings the SPEC accepts. A NULL or empty kind or status
 /// means Unspecified / Unset and is fine.
-fn bad_row_expr(r: &Resolved, cfg: &SpansConfig) -> String {
+fn bad_row_expr(r: &Resolved) -> String {
     let col = |c: &str| r.cols.get(c).cloned();
     let mut checks: Vec<(String, &str)> = vec![];
     if let Some((name, t)) = col("TraceId") {
@@ -579,7 +579,6 @@ fn bad_row_expr(r: &Resolved, cfg: &SpansConfig) -> String {
     if let Some((name, t)) = col("StatusCode") {
         checks.push((spelled(&name, &t, "STATUS_CODE_", "'UNSET', 'OK', 'ERROR', '0', '1', '2'", 2), "unknown_status_code"));
     }
-    let _ = cfg;
     let whens: Vec<String> = checks.iter().map(|(cond, code)| format!("WHEN {cond} THEN '{code}'")).collect();
     format!("CASE {} END", whens.join(" "))
 }

@@ -179,6 +179,13 @@ pub fn config(dir: &Path, extra: &str) -> Config {
     Config::from_raw(raw, dir, &Overrides::default()).unwrap()
 }
 
+/// A 7-day window ending `end` over `dir/spans`.
+pub fn week_config(dir: &Path, end: &str) -> Config {
+    let text = format!("[spans]\npath = \"spans\"\n[window]\nend = \"{end}\"\ndays = 7\n");
+    let raw: RawConfig = toml::from_str(&text).unwrap();
+    Config::from_raw(raw, dir, &Overrides::default()).unwrap()
+}
+
 pub fn run(cfg: &Config) -> RunResult {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(ownermap::pipeline::run_config(cfg)).unwrap()
