@@ -35,6 +35,89 @@ pub struct RawConfig {
     pub changes: ChangeThresholds,
     #[serde(default)]
     pub report: ReportSettings,
+    pub survey: Option<RawSurvey>,
+    #[serde(default)]
+    pub alerts: AlertThresholds,
+    #[serde(default)]
+    pub postmortems: PostmortemThresholds,
+    #[serde(default)]
+    pub critical_path: CriticalPathSettings,
+    #[serde(default)]
+    pub generate: GenerateSettings,
+}
+
+/// `[survey]` (SPEC §1.7, §2.10): the file and its thresholds.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawSurvey {
+    pub path: String,
+    pub expert_level: Option<i64>,
+    pub min_happiness: Option<f64>,
+}
+
+/// The survey settings after validation.
+#[derive(Debug, Clone)]
+pub struct SurveyConfig {
+    /// None: no survey configured (the expertise columns stay empty)
+    pub path: Option<PathBuf>,
+    pub expert_level: i64,
+    pub min_happiness: f64,
+}
+impl Default for SurveyConfig {
+    fn default() -> Self {
+        Self { path: None, expert_level: 2, min_happiness: 3.0 }
+    }
+}
+
+/// `[alerts]` (SPEC §2.11).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertThresholds {
+    pub transient_minutes: f64,
+    pub min_fires: i64,
+    pub max_noise_share: f64,
+}
+impl Default for AlertThresholds {
+    fn default() -> Self {
+        Self { transient_minutes: 5.0, min_fires: 4, max_noise_share: 0.5 }
+    }
+}
+
+/// `[postmortems]` (SPEC §2.12).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostmortemThresholds {
+    pub max_severity: i64,
+    pub due_days: i64,
+}
+impl Default for PostmortemThresholds {
+    fn default() -> Self {
+        Self { max_severity: 2, due_days: 7 }
+    }
+}
+
+/// `[critical_path]` (SPEC §2.9).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct CriticalPathSettings {
+    pub min_requests: i64,
+}
+impl Default for CriticalPathSettings {
+    fn default() -> Self {
+        Self { min_requests: 20 }
+    }
+}
+
+/// `[generate]`: settings of the generated configuration (SPEC §3).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct GenerateSettings {
+    pub email_domain: String,
+}
+impl Default for GenerateSettings {
+    fn default() -> Self {
+        Self { email_domain: "example.com".into() }
+    }
 }
 
 /// `[changes]`: when a week-over-week row is notable (SPEC §2.8). A rise
@@ -325,6 +408,11 @@ pub struct Config {
     pub docs: DocsThresholds,
     pub changes: ChangeThresholds,
     pub report: ReportSettings,
+    pub survey: SurveyConfig,
+    pub alerts: AlertThresholds,
+    pub postmortems: PostmortemThresholds,
+    pub critical_path: CriticalPathSettings,
+    pub generate: GenerateSettings,
     /// `run --full`: ignore the per-day cache (and refresh it)
     pub full: bool,
     /// Only the nightly `run` evicts cached days of other windows or
@@ -483,6 +571,21 @@ impl Config {
             None => None,
             Some(s) => Some(parse_size(s)?),
         };
+        let survey = match &raw.survey {
+            None => SurveyConfig::default(),
+            Some(sv) => SurveyConfig {
+                path: Some(resolve(&sv.path)),
+                expert_level: sv.expert_level.unwrap_or(2),
+                min_happiness: sv.min_happiness.unwrap_or(3.0),
+            },
+        };
+        if !(0..=3).contains(&survey.expert_level) {
+            return Err(Error::Config(format!("survey.expert_level = {}: expected 0..=3", survey.expert_level)));
+        }
+        let email = raw.generate.email_domain.trim();
+        if email.is_empty() || email.contains(['@', ' ', '"', '\\', '/']) {
+            return Err(Error::Config(format!("generate.email_domain = {email:?}: expected a domain like example.com")));
+        }
         let engine = EngineConfig {
             url,
             work_dir: raw.engine.work_dir.as_deref().map(&resolve).unwrap_or_else(|| state_dir.join("cluster-work")),
@@ -511,6 +614,11 @@ impl Config {
             docs: raw.docs,
             changes: raw.changes,
             report: raw.report,
+            survey,
+            alerts: raw.alerts,
+            postmortems: raw.postmortems,
+            critical_path: raw.critical_path,
+            generate: raw.generate,
             full: false,
             evict_cache: false,
             skip_files: vec![],

@@ -14,6 +14,8 @@ pub struct Org {
     pub catalog: Catalog,
     pub teams: Teams,
     pub incidents: Vec<Incident>,
+    /// the expertise and happiness survey, when configured (SPEC §1.7)
+    pub survey: Option<crate::input::survey::Survey>,
 }
 
 impl Org {

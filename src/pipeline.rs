@@ -10,13 +10,13 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
-use crate::analysis::{attribution, changes, docs, edges, graph, history, latency, load, rotation, slo, window};
+use crate::analysis::{alerts, attribution, expertise, postmortems, changes, docs, edges, graph, history, latency, load, rotation, slo, window};
 use crate::config::Config;
 use crate::config::day_start_ns;
 use crate::engine::{self, Table};
 use crate::queries;
 use crate::error::Result;
-use crate::input::{catalog, incidents, spans, teams};
+use crate::input::{catalog, incidents, spans, survey, teams};
 use crate::model::Org;
 
 /// One timed stage.
@@ -95,6 +95,9 @@ pub struct RunResult {
     pub compared_with: Option<String>,
     pub window: crate::config::Window,
     pub max_pages_per_12h: f64,
+    pub expertise: Vec<expertise::TeamExpertise>,
+    pub alerts: Vec<alerts::Alert>,
+    pub postmortems: Vec<postmortems::TeamPostmortems>,
 }
 
 impl RunResult {
@@ -184,7 +187,10 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     let (derived_t, derived) = slo::derived(ctx, &org, &edge_list).await?;
     t.done("ownership");
     let team_load = load::team_load(&org, &cfg.window)?;
-    let (verdicts_t, verdicts) = rotation::verdicts(&org, cfg, &edge_list)?;
+    let expertise = expertise::per_team(&org, &cfg.survey);
+    let (verdicts_t, verdicts) = rotation::verdicts(&org, cfg, &edge_list, &expertise)?;
+    let alerts = alerts::alerts(&org, &cfg.window, &cfg.alerts);
+    let postmortems = postmortems::per_team(&org, &cfg.window, &cfg.postmortems);
     let (plans_t, plans) = rotation::split_plans(&org, cfg, &edge_list, &verdicts)?;
     t.done("load");
     let svc_requests: Vec<(String, i64)> = {
@@ -241,6 +247,9 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
             ("ownership_gaps", docs_t.gaps),
             ("dependency_drift", docs_t.drift),
             ("week_over_week", wow),
+            ("expertise", expertise::table(&expertise)?),
+            ("alerts", alerts::table(&alerts)?),
+            ("postmortems", postmortems::table(&postmortems)?),
         ],
         summary,
         org,
@@ -253,6 +262,9 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
         compared_with,
         window: cfg.window,
         max_pages_per_12h: cfg.load.max_pages_per_12h,
+        expertise,
+        alerts,
+        postmortems,
     })
 }
 
@@ -571,7 +583,16 @@ pub fn read_org(cfg: &Config, summary: &mut Summary) -> Result<Org> {
     summary.rows_skipped.insert("incidents".into(), incidents.skipped);
     summary.rows_skipped.insert("incident_fields".into(), incidents.fields_skipped);
     summary.problems.extend(incidents.problems.iter().cloned());
-    let mut org = Org { catalog, teams, incidents: incidents.incidents };
+    let survey = match &cfg.survey.path {
+        Some(p) => {
+            let s = survey::read(p)?;
+            summary.rows_skipped.insert("survey".into(), s.skipped);
+            summary.problems.extend(s.problems.iter().cloned());
+            Some(s)
+        }
+        None => None,
+    };
+    let mut org = Org { catalog, teams, incidents: incidents.incidents, survey };
     // A PagerDuty team name is used only when it names a known team.
     if matches!(cfg.incidents, Some((_, crate::config::IncidentFormat::PagerDuty))) {
         let known = org.known_teams();

@@ -193,25 +193,27 @@ pub fn team_load(org: &Org, w: &Window) -> Result<Table> {
     rows.finish()
 }
 
+/// The counted incidents created in the 4 verdict weeks, with their team.
+pub fn in_verdict_weeks<'a>(org: &'a Org, w: &Window) -> impl Iterator<Item = (String, &'a Incident)> + 'a {
+    let weeks: BTreeSet<NaiveDate> = verdict_weeks(w).into_iter().collect();
+    counted(org, w).filter(move |(_, i)| weeks.contains(&monday(i.created_at.date_naive())))
+}
+
 /// Figures pooled over the verdict weeks, per team.
 pub fn pooled(org: &Org, w: &Window) -> BTreeMap<String, Figures> {
-    let weeks: BTreeSet<NaiveDate> = verdict_weeks(w).into_iter().collect();
     let mut out: BTreeMap<String, Figures> = BTreeMap::new();
-    for (team, inc) in counted(org, w) {
-        if weeks.contains(&monday(inc.created_at.date_naive())) {
-            let t = org.team(&team);
-            out.entry(team).or_default().add(&t, inc);
-        }
+    for (team, inc) in in_verdict_weeks(org, w) {
+        let t = org.team(&team);
+        out.entry(team).or_default().add(&t, inc);
     }
     out
 }
 
 /// Pages per service over the verdict weeks (for the split planner).
 pub fn pages_per_service(org: &Org, w: &Window, team: &str) -> BTreeMap<String, usize> {
-    let weeks: BTreeSet<NaiveDate> = verdict_weeks(w).into_iter().collect();
     let mut out = BTreeMap::new();
-    for (t, inc) in counted(org, w) {
-        if t == team && inc.page && weeks.contains(&monday(inc.created_at.date_naive())) {
+    for (t, inc) in in_verdict_weeks(org, w) {
+        if t == team && inc.page {
             *out.entry(inc.service.clone()).or_insert(0) += 1;
         }
     }

@@ -13,12 +13,13 @@ use std::collections::BTreeMap;
 
 use crate::analysis::graph::{Edge, team_edges};
 use crate::analysis::load::{Figures, pages_per_service, pooled};
-use crate::config::{Config, LoadThresholds, RotationThresholds};
+use crate::analysis::expertise::{self, TeamExpertise};
+use crate::config::{Config, LoadThresholds, RotationThresholds, SurveyConfig};
 use crate::engine::Table;
 use crate::error::Result;
 use crate::input::teams::Team;
 use crate::model::Org;
-use crate::table::{Rows, f, i, s};
+use crate::table::{Rows, f, i, s, so};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -100,14 +101,55 @@ pub fn busiest_neighbour(edges: &[Edge], team: &str) -> Option<String> {
     calls.into_iter().max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0))).map(|(t, _)| t)
 }
 
+/// The survey's verdicts (SPEC §2.10): `expertise_gap` when an owned
+/// service has no expert on the rotation, `unhappy` when the mean happiness
+/// of at least 3 respondents is below `survey.min_happiness`. None without
+/// a survey.
+pub fn survey_verdicts(e: &TeamExpertise, cfg: &SurveyConfig) -> Vec<Verdict> {
+    let mut out = vec![];
+    if !e.surveyed {
+        return out;
+    }
+    let v = |verdict, figure, threshold, detail: String| Verdict { team: e.team.clone(), verdict, figure, threshold, detail };
+    if !e.uncovered.is_empty() {
+        out.push(v(
+            "expertise_gap",
+            e.uncovered.len() as f64,
+            0.0,
+            format!(
+                "{} of {} services have no expert on the rotation ({}); bus factor {}",
+                e.uncovered.len(),
+                e.owned.len(),
+                e.uncovered.join(", "),
+                e.bus_factor.unwrap_or(0)
+            ),
+        ));
+    }
+    if let Some(h) = e.happiness.filter(|h| e.respondents >= 3 && *h < cfg.min_happiness) {
+        out.push(v("unhappy", h, cfg.min_happiness, format!("mean happiness on call {h:.1} of 5 from {} respondents", e.respondents)));
+    }
+    out
+}
+
+/// A team's verdicts with the survey's added (they replace `ok`).
+pub fn with_survey(mut v: Vec<Verdict>, survey: Vec<Verdict>) -> Vec<Verdict> {
+    if !survey.is_empty() {
+        v.retain(|x| x.verdict != "ok");
+        v.extend(survey);
+    }
+    v
+}
+
 /// The `rotation_verdicts` table.
-pub fn verdicts(org: &Org, cfg: &Config, edges: &[Edge]) -> Result<(Table, Vec<Verdict>)> {
+pub fn verdicts(org: &Org, cfg: &Config, edges: &[Edge], expertise: &[TeamExpertise]) -> Result<(Table, Vec<Verdict>)> {
     let pooled = pooled(org, &cfg.window);
     let mut all = vec![];
     for t in &org.teams.teams {
         let fig = pooled.get(&t.name).cloned().unwrap_or_default();
         let n = busiest_neighbour(edges, &t.name);
-        all.extend(verdicts_for(t, &fig, org.services_owned(&t.name).len(), t.rotation_size(), n.as_deref(), &cfg.load, &cfg.rotation));
+        let v = verdicts_for(t, &fig, org.services_owned(&t.name).len(), t.rotation_size(), n.as_deref(), &cfg.load, &cfg.rotation);
+        let sv = expertise.iter().find(|e| e.team == t.name).map(|e| survey_verdicts(e, &cfg.survey)).unwrap_or_default();
+        all.extend(with_survey(v, sv));
     }
     let mut rows = Rows::new(&["team", "verdict", "figure", "threshold", "detail"], "ssffs");
     for v in &all {
@@ -122,6 +164,10 @@ pub struct Group {
     pub pages: usize,
     pub pages_per_12h: f64,
     pub needed_rotation_size: u32,
+    /// rotation members who are experts on a service of the group, and the
+    /// group's services with none (None without a survey, SPEC §2.10)
+    pub experts: Option<Vec<String>>,
+    pub uncovered: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -224,6 +270,7 @@ pub fn plan_for(org: &Org, cfg: &Config, edges: &[Edge], team: &str) -> Option<S
     }
     let (side, crossing) = best_split(&services, &pages, &calls)?;
     let t = org.team(team);
+    let exp = expertise::per_team(org, &cfg.survey).into_iter().find(|e| e.team == team && e.surveyed);
     let group = |want: bool| {
         let names: Vec<String> = services.iter().zip(&side).filter(|(_, s)| **s == want).map(|(n, _)| n.clone()).collect();
         let p: usize = names.iter().map(|n| pages.get(n).copied().unwrap_or(0)).sum();
@@ -232,6 +279,8 @@ pub fn plan_for(org: &Org, cfg: &Config, edges: &[Edge], team: &str) -> Option<S
             pages: p,
             pages_per_12h: p as f64 / (4.0 * 14.0),
             needed_rotation_size: min_rotation(t.sites, &cfg.rotation).max(by_services),
+            experts: exp.as_ref().map(|e| e.experts_on(&names)),
+            uncovered: exp.as_ref().map(|e| e.uncovered_of(&names)),
             services: names,
         }
     };
@@ -240,7 +289,10 @@ pub fn plan_for(org: &Org, cfg: &Config, edges: &[Edge], team: &str) -> Option<S
 
 /// The `split_plans` table: a plan for every overloaded team with ≥ 2 services.
 pub fn split_plans(org: &Org, cfg: &Config, edges: &[Edge], verdicts: &[Verdict]) -> Result<(Table, Vec<Split>)> {
-    let mut rows = Rows::new(&["team", "group", "services", "pages_per_12h", "needed_rotation_size", "crossing_calls"], "sisfii");
+    let mut rows = Rows::new(
+        &["team", "group", "services", "pages_per_12h", "needed_rotation_size", "crossing_calls", "experts", "uncovered"],
+        "sisfiiss",
+    );
     let mut plans = vec![];
     for v in verdicts.iter().filter(|v| v.verdict == "overloaded") {
         if let Some(p) = plan_for(org, cfg, edges, &v.team) {
@@ -252,6 +304,8 @@ pub fn split_plans(org: &Org, cfg: &Config, edges: &[Edge], verdicts: &[Verdict]
                     f(g.pages_per_12h),
                     i(g.needed_rotation_size as i64),
                     i(p.crossing_calls),
+                    so(g.experts.as_ref().map(|e| e.join(";"))),
+                    so(g.uncovered.as_ref().map(|e| e.join(";"))),
                 ]);
             }
             plans.push(p);

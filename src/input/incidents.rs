@@ -28,6 +28,31 @@ pub struct Incident {
     pub resolved_at: Option<DateTime<Utc>>,
     pub responders: usize,
     pub trace_id: Option<String>,
+    /// `users_impacted` (0 when empty)
+    pub users_impacted: i64,
+    /// the postmortem reference (a link or an id; None when empty)
+    pub postmortem: Option<String>,
+}
+
+impl Incident {
+    /// A page on `service` created at `created_at` (tests build on it).
+    pub fn page(id: &str, service: &str, created_at: DateTime<Utc>) -> Incident {
+        Incident {
+            id: id.into(),
+            title: String::new(),
+            service: service.into(),
+            team: None,
+            severity: String::new(),
+            page: true,
+            created_at,
+            acknowledged_at: None,
+            resolved_at: None,
+            responders: 0,
+            trace_id: None,
+            users_impacted: 0,
+            postmortem: None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -114,6 +139,8 @@ fn incident_from_row(row: &Row, pagerduty: bool) -> std::result::Result<Incident
             resolved_at: resolved,
             responders,
             trace_id: None,
+            users_impacted: 0,
+            postmortem: None,
         });
     }
     let service = non_empty(get("service")).ok_or("service is empty")?;
@@ -129,12 +156,29 @@ fn incident_from_row(row: &Row, pagerduty: bool) -> std::result::Result<Incident
         resolved_at: parse_time(get("resolved_at"))?,
         responders: get("responders").split(';').filter(|s| !s.trim().is_empty()).count(),
         trace_id: non_empty(get("trace_id")),
+        // Checked in `push_row`: a bad value drops the field, not the page.
+        users_impacted: users_impacted(get("users_impacted")).unwrap_or(0),
+        postmortem: non_empty(get("postmortem")),
     })
+}
+
+/// `users_impacted`: empty is 0; else a whole number ≥ 0 (None: unusable).
+fn users_impacted(v: &str) -> Option<i64> {
+    match v.trim() {
+        "" => Some(0),
+        v => v.parse::<i64>().ok().filter(|n| *n >= 0),
+    }
 }
 
 fn push_row(out: &mut Incidents, row: &Row, pagerduty: bool, file: &str, what: String) {
     match incident_from_row(row, pagerduty) {
         Ok(mut i) => {
+            if let Some(v) = row.get("users_impacted").filter(|v| users_impacted(v).is_none()) {
+                let msg = format!("{file}: {what}: users_impacted {v:?} is not a whole number ≥ 0; field ignored");
+                tracing::warn!("{msg}");
+                out.problems.push(msg);
+                out.fields_skipped += 1;
+            }
             // A time before the page was created is a broken record: the
             // field is dropped (the incident still counts), and said so.
             for (field, t) in [("acknowledged_at", &mut i.acknowledged_at), ("resolved_at", &mut i.resolved_at)] {

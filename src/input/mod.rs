@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod incidents;
 #[cfg(feature = "s3")]
 pub mod objstore;
+pub mod survey;
 pub mod teams;
 pub mod spans;
 

@@ -41,8 +41,12 @@ impl Team {
     }
 
     /// People who take primary shifts (the rotation, else all members).
+    pub fn rotation(&self) -> &[String] {
+        if self.rotation_members.is_empty() { &self.members } else { &self.rotation_members }
+    }
+
     pub fn rotation_size(&self) -> usize {
-        if self.rotation_members.is_empty() { self.members.len() } else { self.rotation_members.len() }
+        self.rotation().len()
     }
 }
 
