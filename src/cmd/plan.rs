@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::load::pooled;
-use crate::analysis::rotation::{busiest_neighbour, plan_for, verdicts_for};
+use crate::analysis::rotation::{busiest_neighbour, plan_for, survey_verdicts, verdicts_for, with_survey};
 use crate::config::{Config, Overrides};
 use crate::error::Result;
 
@@ -45,6 +45,9 @@ pub fn run(a: Args) -> Result<u8> {
     let owned = org.services_owned(&a.team).len();
     let neighbour = busiest_neighbour(&edges, &a.team);
     let verdicts = verdicts_for(&team, &fig, owned, size, neighbour.as_deref(), &cfg.load, &cfg.rotation);
+    let expertise = crate::analysis::expertise::per_team(&org, &cfg.survey).into_iter().find(|e| e.team == a.team);
+    let survey = expertise.as_ref().map(|e| survey_verdicts(e, &cfg.survey)).unwrap_or_default();
+    let verdicts = with_survey(verdicts, survey);
     let mut out = String::new();
     let weeks = crate::analysis::load::verdict_weeks(&cfg.window);
     let _ = writeln!(
@@ -70,6 +73,15 @@ pub fn run(a: Args) -> Result<u8> {
             let _ = writeln!(out, "{:<6} {:>7} {:>10} {:>14}  services", "group", "pages", "pages/12h", "rotation need");
             for (k, g) in p.groups.iter().enumerate() {
                 let _ = writeln!(out, "{:<6} {:>7} {:>10.2} {:>14}  {}", k + 1, g.pages, g.pages_per_12h, g.needed_rotation_size, g.services.join(", "));
+            }
+            for (k, g) in p.groups.iter().enumerate() {
+                if let (Some(experts), Some(uncovered)) = (&g.experts, &g.uncovered) {
+                    let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+                    let _ = writeln!(out, "group {}: experts on the rotation: {}; no expert: {}", k + 1, list(experts), list(uncovered));
+                }
+            }
+            if p.groups.iter().all(|g| g.experts.is_none()) {
+                let _ = writeln!(out, "(no survey configured: experts per group unknown)");
             }
         }
     }

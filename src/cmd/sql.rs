@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::model::Org;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Tables:\n  spans              the spans read for the window (its days and the trace slack)\n  services, operations, edges, service_daily, team_graph, edge_diff, attribution,\n  team_errors, misrouted, slos, derived_slos, team_load, rotation_verdicts,\n  split_plans, docs_health, ownership_gaps, dependency_drift\n                     the report's tables (README \"Outputs\")\n  catalog, incidents the inputs, as read\n  edge_day, service_day, operation_day, span_services_day, slo_day, slo_requests\n                     the per-day partials\n\nExample:\n  ownermap sql --config ownermap.toml \"SELECT caller, callee, calls FROM edges ORDER BY calls DESC LIMIT 10\"")]
+#[command(after_help = "Tables:\n  spans              the spans read for the window (its days and the trace slack)\n  services, operations, edges, service_daily, team_graph, edge_diff, attribution,\n  team_errors, misrouted, slos, derived_slos, team_load, rotation_verdicts,\n  split_plans, docs_health, ownership_gaps, dependency_drift, week_over_week,\n  expertise, alerts, postmortems\n                     the report's tables (README \"Outputs\")\n  catalog, incidents, survey\n                     the inputs, as read\n  edge_day, service_day, operation_day, span_services_day, slo_day, slo_requests\n                     the per-day partials\n\nExample:\n  ownermap sql --config ownermap.toml \"SELECT caller, callee, calls FROM edges ORDER BY calls DESC LIMIT 10\"")]
 pub struct Args {
     #[command(flatten)]
     pub config: crate::cli::ConfigArg,
@@ -73,6 +73,23 @@ async fn register_org(ctx: &SessionContext, org: &Org) -> Result<()> {
             ("resolved_at", ts(&|x| x.resolved_at.and_then(|t| t.timestamp_nanos_opt()))),
             ("responders", Arc::new(Int64Array::from(i.iter().map(|x| x.responders as i64).collect::<Vec<_>>()))),
             ("trace_id", Arc::new(StringArray::from(i.iter().map(|x| x.trace_id.clone()).collect::<Vec<_>>()))),
+            ("severity", Arc::new(StringArray::from(i.iter().map(|x| x.severity.clone()).collect::<Vec<_>>()))),
+            ("users_impacted", Arc::new(Int64Array::from(i.iter().map(|x| x.users_impacted).collect::<Vec<_>>()))),
+            ("postmortem", Arc::new(StringArray::from(i.iter().map(|x| x.postmortem.clone()).collect::<Vec<_>>()))),
+        ],
+    ).await?;
+    // `survey`: every usable row as read (empty without a survey).
+    let rows = org.survey.as_ref().map(|s| s.rows.as_slice()).unwrap_or_default();
+    let col = |f: &dyn Fn(&crate::input::survey::Answer) -> String| -> ArrayRef { Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>())) };
+    register(
+        ctx,
+        "survey",
+        vec![
+            ("person", col(&|a| a.person.clone())),
+            ("service", col(&|a| a.service.clone())),
+            ("expertise", Arc::new(Int64Array::from(rows.iter().map(|a| a.expertise).collect::<Vec<_>>()))),
+            ("happiness", Arc::new(Int64Array::from(rows.iter().map(|a| a.happiness).collect::<Vec<_>>()))),
+            ("answered_on", col(&|a| a.answered_on.to_string())),
         ],
     ).await?;
     Ok(())
