@@ -66,11 +66,14 @@ fn run_writes_every_table_with_the_spec_columns() {
         ("derived_slos", "service,driven_by,depth,quantile,threshold_ms,observed_ms,fits"),
         ("team_load", "team,week,incidents,pages,business_pages,off_hours_pages,sleep_pages,mtta_min,mtta_p90_min,mttr_min,mttr_p90_min,interruption_hours,mean_responders,rotation_size,shifts,pages_per_shift,pages_per_12h,services_owned,services_per_oncall"),
         ("rotation_verdicts", "team,verdict,figure,threshold,detail"),
-        ("split_plans", "team,group,services,pages_per_12h,needed_rotation_size,crossing_calls"),
+        ("split_plans", "team,group,services,pages_per_12h,needed_rotation_size,crossing_calls,experts,uncovered"),
         ("docs_health", "service,team,owner_set,owner_known,description,runbook,dashboard,alerts,reviewed,telemetry,score"),
         ("ownership_gaps", "service,requests"),
         ("dependency_drift", "service,dependency,drift"),
         ("week_over_week", "subject_type,subject,metric,last_week,this_week,change,notable"),
+        ("expertise", "team,services_owned,services_covered,expert_coverage,bus_factor,uncovered,respondents,happiness"),
+        ("alerts", "service,team,alert,fires,pages,transient,unacknowledged,sleep_pages,median_ttr_min,noisy"),
+        ("postmortems", "team,severe_incidents,with_postmortem,pending,missing,coverage,users_impacted,missing_ids"),
     ] {
         assert_eq!(header(&data.join(format!("{t}.csv"))), cols, "{t}");
     }

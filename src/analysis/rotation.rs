@@ -384,4 +384,74 @@ mod tests {
         assert_eq!(kinds(&verdicts_for(&t, &fig(4, &[]), 3, 12, None, &load, &rot)), vec!["ok"]);
         assert_eq!(kinds(&verdicts_for(&t, &fig(4, &[]), 3, 13, None, &load, &rot)), vec!["oversized"]);
     }
+
+    fn surveyed(uncovered: &[&str], respondents: usize, happiness: Option<f64>) -> TeamExpertise {
+        TeamExpertise {
+            team: "t".into(),
+            owned: vec!["a".into(), "b".into(), "c".into()],
+            uncovered: names(uncovered),
+            bus_factor: Some(if uncovered.is_empty() { 1 } else { 0 }),
+            respondents,
+            happiness,
+            surveyed: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn survey_verdicts_at_their_thresholds() {
+        let cfg = SurveyConfig::default();
+        let k = |e: &TeamExpertise| survey_verdicts(e, &cfg).into_iter().map(|v| v.verdict).collect::<Vec<_>>();
+        // 3 respondents at exactly 3.0 is not unhappy; 2.99 is; 2 respondents never.
+        assert!(k(&surveyed(&[], 3, Some(3.0))).is_empty());
+        assert_eq!(k(&surveyed(&[], 3, Some(2.99))), ["unhappy"]);
+        assert!(k(&surveyed(&[], 2, Some(1.0))).is_empty());
+        let gap = survey_verdicts(&surveyed(&["b", "c"], 0, None), &cfg);
+        assert_eq!((gap[0].verdict, gap[0].figure), ("expertise_gap", 2.0));
+        assert_eq!(gap[0].detail, "2 of 3 services have no expert on the rotation (b, c); bus factor 0");
+        // No survey: no verdicts; the survey's verdicts replace `ok`.
+        assert!(k(&TeamExpertise { surveyed: false, uncovered: names(&["a"]), ..Default::default() }).is_empty());
+        let ok = verdicts_for(&Team::default_named("t"), &fig(4, &[]), 3, 8, None, &LoadThresholds::default(), &RotationThresholds::default());
+        assert_eq!(kinds(&with_survey(ok.clone(), gap)), ["expertise_gap"]);
+        assert_eq!(kinds(&with_survey(ok, vec![])), ["ok"]);
+    }
+
+    #[test]
+    fn a_split_plan_names_each_groups_experts_and_uncovered_services() {
+        use chrono::{TimeZone, Utc};
+        let mut catalog = crate::input::catalog::Catalog::default();
+        crate::input::catalog::read_str("- { name: a, team: t }\n- { name: b, team: t }\n- { name: c, team: t }\n- { name: d, team: t }\n", "c.yaml", &mut catalog).unwrap();
+        let survey = "person,service,expertise,happiness,answered_on\n\
+            p1,a,3,,2026-11-01\np2,b,2,,2026-11-01\np2,a,2,,2026-11-01\nout,c,3,,2026-11-01\np1,d,1,,2026-11-01\n";
+        let mut org = Org {
+            catalog,
+            teams: crate::input::teams::read_str("- name: t\n  rotation: { members: [p1, p2] }\n", "teams.yaml").unwrap(),
+            survey: Some(crate::input::survey::parse(survey, "s.csv").unwrap()),
+            ..Default::default()
+        };
+        // Pages a=5 b=5 c=4 d=6 in the verdict weeks; a-b and c-d talk.
+        for (svc, n) in [("a", 5), ("b", 5), ("c", 4), ("d", 6)] {
+            for k in 0..n {
+                org.incidents.push(crate::input::incidents::Incident::page(&format!("{svc}{k}"), svc, Utc.with_ymd_and_hms(2026, 11, 17, 12, k, 0).unwrap()));
+            }
+        }
+        let mut raw: crate::config::RawConfig = toml::from_str("[window]\nend = \"2026-11-22\"\n").unwrap();
+        raw.survey = Some(crate::config::RawSurvey { path: "s.csv".into(), expert_level: None, min_happiness: None });
+        let cfg = Config::from_raw(raw, std::path::Path::new("/x"), &Default::default()).unwrap();
+        let edge = |a: &str, b: &str, calls| Edge {
+            caller: a.into(), callee: b.into(), callee_type: "service".into(), kind: "sync".into(), calls, errors: 0,
+            caller_team: Some("t".into()), callee_team: Some("t".into()),
+        };
+        let p = plan_for(&org, &cfg, &[edge("a", "b", 100), edge("c", "d", 80)], "t").unwrap();
+        assert_eq!(p.groups[0].services, names(&["a", "b"]));
+        assert_eq!(p.groups[0].experts, Some(names(&["p1", "p2"])));
+        assert_eq!(p.groups[0].uncovered, Some(vec![]));
+        // c's expert is not on the rotation, d's answer is below the level.
+        assert_eq!(p.groups[1].experts, Some(vec![]));
+        assert_eq!(p.groups[1].uncovered, Some(names(&["c", "d"])));
+        // Without a survey both are unknown.
+        org.survey = None;
+        let p = plan_for(&org, &cfg, &[], "t").unwrap();
+        assert_eq!((p.groups[0].experts.clone(), p.groups[0].uncovered.clone()), (None, None));
+    }
 }

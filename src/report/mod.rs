@@ -217,6 +217,49 @@ impl<'a> Site<'a> {
     }
 }
 
+fn alert_json(a: &crate::analysis::alerts::Alert) -> Value {
+    json!({
+        "service": a.service, "team": a.team, "alert": a.alert, "fires": a.fires, "pages": a.pages,
+        "transient": a.transient, "unacknowledged": a.unacknowledged, "sleep_pages": a.sleep_pages,
+        "median_ttr_min": a.median_ttr_min, "noisy": a.noisy,
+    })
+}
+
+fn postmortem_json(p: &crate::analysis::postmortems::TeamPostmortems) -> Value {
+    json!({
+        "team": p.team, "severe": p.severe, "with": p.with, "pending": p.pending, "missing": p.missing,
+        "coverage": p.coverage(), "users_impacted": p.users_impacted, "missing_ids": p.missing_ids,
+    })
+}
+
+/// The team page's "Experts on the rotation": owned services × rotation
+/// members with each answer that counts (None: the team has no rotation;
+/// `surveyed` false: no survey configured).
+fn expertise_view(r: &RunResult, team: &str) -> Option<Value> {
+    let e = r.expertise.iter().find(|e| e.team == team)?;
+    let people: Vec<&String> = r.org.teams.get(team).map(|t| t.rotation().iter().collect()).unwrap_or_default();
+    let rows: Vec<Value> = e
+        .owned
+        .iter()
+        .map(|svc| {
+            let experts = e.experts.get(svc).map(Vec::len).unwrap_or(0);
+            let cells: Vec<Value> = people
+                .iter()
+                .map(|p| {
+                    let level = e.levels.get(*p).and_then(|l| l.get(svc)).copied();
+                    json!({"level": level, "expert": e.experts.get(svc).is_some_and(|x| x.contains(*p))})
+                })
+                .collect();
+            json!({"service": svc, "cells": cells, "experts": experts, "uncovered": e.uncovered.contains(svc)})
+        })
+        .collect();
+    Some(json!({
+        "surveyed": e.surveyed, "people": people, "rows": rows, "uncovered": e.uncovered,
+        "bus_factor": e.bus_factor, "respondents": e.respondents, "happiness": e.happiness,
+        "coverage": e.coverage(), "rotation": people.len(),
+    }))
+}
+
 /// Writes every page of the report into `dir`.
 pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
     let mut tera = tera()?;
@@ -269,6 +312,18 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
     c.insert("previous_week", &crate::analysis::history::previous_week(&r.window));
     c.insert("slos_missed", &site.t("slos").iter().filter(|s| s.get("met") == Some(&json!(false))).cloned().collect::<Vec<_>>());
     c.insert("overloaded", &site.t("rotation_verdicts").iter().filter(|s| s.get("verdict") == Some(&json!("overloaded"))).cloned().collect::<Vec<_>>());
+    let gaps: Vec<Value> = r
+        .expertise
+        .iter()
+        .filter(|e| !e.uncovered.is_empty())
+        .map(|e| json!({"team": e.team, "uncovered": e.uncovered, "owned": e.owned.len(), "bus_factor": e.bus_factor}))
+        .collect();
+    c.insert("expertise_gaps", &gaps);
+    c.insert("surveyed", &r.org.survey.is_some());
+    let noisy: Vec<Value> = r.alerts.iter().filter(|a| a.noisy).take(8).map(alert_json).collect();
+    c.insert("noisy_alerts", &noisy);
+    c.insert("noisy_more", &r.alerts.iter().filter(|a| a.noisy).count().saturating_sub(8));
+    c.insert("postmortems", &r.postmortems.iter().filter(|p| p.severe > 0).map(postmortem_json).collect::<Vec<_>>());
     c.insert("derived_misfit", &site.t("derived_slos").iter().filter(|s| s.get("fits") == Some(&json!(false))).cloned().collect::<Vec<_>>());
     write(&dir.join("index.html"), &render(&tera, "index.html", &c)?)?;
 
@@ -353,6 +408,12 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
         c.insert("callers", &touching.iter().filter(|e| e.callee_team.as_deref() == Some(team) && e.caller_team.as_deref() != Some(team)).collect::<Vec<_>>());
         c.insert("callees", &touching.iter().filter(|e| e.caller_team.as_deref() == Some(team) && e.callee_team.as_deref() != Some(team)).collect::<Vec<_>>());
         c.insert("graph_svg", &graph_svg::draw(&touching, &|s| Some(format!("../services/{}.html", slug(s)))));
+        c.insert("expertise", &expertise_view(r, team));
+        let mut alerts: Vec<&crate::analysis::alerts::Alert> = r.alerts.iter().filter(|a| a.team == *team).collect();
+        // Noisy alerts first, then by fires (the table's order).
+        alerts.sort_by_key(|a| !a.noisy);
+        c.insert("alerts", &alerts.iter().map(|a| alert_json(a)).collect::<Vec<_>>());
+        c.insert("postmortems", &r.postmortems.iter().find(|p| p.team == *team).map(postmortem_json));
         write(&dir.join("teams").join(format!("{}.html", slug(team))), &render(&tera, "team.html", &c)?)?;
     }
 
