@@ -34,8 +34,10 @@ pub enum Command {
     Import(cmd::import::Args),
     /// Store the N ISO weeks before the window's week in the history (for trends and week over week).
     Backfill(cmd::backfill::Args),
-    /// Check the catalog's documentation (all checks but telemetry); exit 1 on any failure.
+    /// Check the catalog's documentation (all checks but telemetry), or with --level its maturity; exit 1 on any failure.
     Lint(cmd::lint::Args),
+    /// Write only the generated configuration: Alertmanager routes, PagerDuty Terraform, Backstage entities, Grafana dashboards.
+    ExportConfig(cmd::export_config::Args),
     /// Print the dependency graph as DOT, Mermaid or JSON.
     Graph(cmd::graph::Args),
     /// What-if for a team's rotation: verdicts and the best two-way split.
@@ -70,6 +72,7 @@ pub fn main() -> ExitCode {
         Command::Backfill(a) => cmd::backfill::run(a),
         Command::Import(a) => cmd::import::run(a),
         Command::Graph(a) => cmd::graph::run(a),
+        Command::ExportConfig(a) => cmd::export_config::run(a),
         Command::Plan(a) => cmd::plan::run(a),
         Command::Sql(a) => cmd::sql::run(a),
         #[cfg(feature = "ballista")]

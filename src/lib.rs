@@ -24,6 +24,7 @@ pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod queries;
+pub mod export;
 pub mod report;
 pub mod sketch;
 pub mod table;

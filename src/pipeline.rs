@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
-use crate::analysis::{alerts, attribution, expertise, postmortems, changes, docs, edges, graph, history, latency, load, rotation, slo, window};
+use crate::analysis::{alerts, attribution, expertise, maturity, postmortems, changes, docs, edges, graph, history, latency, load, rotation, slo, window};
 use crate::config::Config;
 use crate::config::day_start_ns;
 use crate::engine::{self, Table};
@@ -98,6 +98,10 @@ pub struct RunResult {
     pub expertise: Vec<expertise::TeamExpertise>,
     pub alerts: Vec<alerts::Alert>,
     pub postmortems: Vec<postmortems::TeamPostmortems>,
+    pub maturity: Vec<maturity::Maturity>,
+    /// `[generate]` settings for `generated/`
+    pub generate: crate::config::GenerateSettings,
+    pub max_review_age_days: i64,
 }
 
 impl RunResult {
@@ -199,6 +203,9 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
             .map(|(s, r)| (s.unwrap_or_default(), r.unwrap_or(0))).collect()
     };
     let docs_t = docs::docs_tables(&org, cfg.window.end, cfg.docs.max_review_age_days, &svc_requests, &edge_list)?;
+    let names: Vec<String> = svc_requests.iter().map(|(n, _)| n.clone()).collect();
+    let ev = maturity::evidence(&names, &edge_list, &slos, &docs_t.drift, &expertise, &postmortems);
+    let maturity = maturity::assess(&org, cfg.window.end, cfg.docs.max_review_age_days, &ev);
     let week = history::run_week(&cfg.window);
     let previous_week = history::previous_week(&cfg.window);
     let last_week = history::read_week(&cfg.state_dir, &previous_week)?;
@@ -250,6 +257,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
             ("expertise", expertise::table(&expertise)?),
             ("alerts", alerts::table(&alerts)?),
             ("postmortems", postmortems::table(&postmortems)?),
+            ("maturity", maturity::table(&maturity)?),
         ],
         summary,
         org,
@@ -265,6 +273,9 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
         expertise,
         alerts,
         postmortems,
+        maturity,
+        generate: cfg.generate.clone(),
+        max_review_age_days: cfg.docs.max_review_age_days,
     })
 }
 
@@ -614,11 +625,22 @@ pub fn write_outputs(dir: &std::path::Path, result: &RunResult) -> Result<()> {
         crate::output::write_table(&data, name, table)?;
     }
     crate::report::write_site(dir, result)?;
-    let summary = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Other(e.to_string()))?;
+    let generated = crate::export::write(&dir.join("generated"), &export_inputs(result))?;
+    for p in &generated {
+        tracing::warn!("{p}");
+    }
+    let mut summary = result.summary.clone();
+    summary.problems.extend(generated);
+    let summary = serde_json::to_string_pretty(&summary).map_err(|e| Error::Other(e.to_string()))?;
     for path in [data.join("summary.json"), dir.join("summary.json")] {
         std::fs::write(&path, &summary).map_err(|e| Error::io(&path, e))?;
     }
     crate::atomic::fault("write-report", dir)
+}
+
+/// What the generated configuration is made of (SPEC §3).
+pub fn export_inputs(result: &RunResult) -> crate::export::Inputs<'_> {
+    crate::export::Inputs { org: &result.org, edges: &result.edges, email_domain: &result.generate.email_domain }
 }
 
 /// Publishes a run into `out` (resolved by [`crate::output::resolve_out`]):

@@ -10,6 +10,7 @@ pub mod graph;
 pub mod history;
 pub mod latency;
 pub mod load;
+pub mod maturity;
 pub mod postmortems;
 pub mod rotation;
 pub mod slo;

@@ -3,6 +3,7 @@
 pub mod backfill;
 #[cfg(feature = "ballista")]
 pub mod cluster;
+pub mod export_config;
 pub mod generate;
 pub mod graph;
 pub mod import;

@@ -34,6 +34,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("service.html", include_str!("../../reports/service.html")),
     ("graph.html", include_str!("../../reports/graph.html")),
     ("rotations.html", include_str!("../../reports/rotations.html")),
+    ("maturity.html", include_str!("../../reports/maturity.html")),
 ];
 const CSS: &str = include_str!("../../reports/style.css");
 
@@ -324,6 +325,10 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
     c.insert("noisy_alerts", &noisy);
     c.insert("noisy_more", &r.alerts.iter().filter(|a| a.noisy).count().saturating_sub(8));
     c.insert("postmortems", &r.postmortems.iter().filter(|p| p.severe > 0).map(postmortem_json).collect::<Vec<_>>());
+    let mut below: Vec<&crate::analysis::maturity::Maturity> = r.maturity.iter().filter(|m| m.rank() < 2).collect();
+    below.sort_by_key(|m| m.rank());
+    c.insert("below_silver", &below.iter().take(8).map(|m| json!({"service": m.service, "level": m.level, "missing": m.missing_for_next})).collect::<Vec<_>>());
+    c.insert("below_silver_count", &below.len());
     c.insert("derived_misfit", &site.t("derived_slos").iter().filter(|s| s.get("fits") == Some(&json!(false))).cloned().collect::<Vec<_>>());
     write(&dir.join("index.html"), &render(&tera, "index.html", &c)?)?;
 
@@ -357,6 +362,30 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
     c.insert("plans", site.t("split_plans"));
     c.insert("load", site.t("team_load"));
     write(&dir.join("rotations.html"), &render(&tera, "rotations.html", &c)?)?;
+
+    // maturity
+    let mut c = site.base("", "Service maturity");
+    let teams: Vec<Value> = crate::analysis::maturity::by_team(&r.maturity)
+        .into_iter()
+        .map(|(team, counts)| {
+            let mut services: Vec<&crate::analysis::maturity::Maturity> = r.maturity.iter().filter(|m| m.team == team).collect();
+            services.sort_by_key(|m| m.rank());
+            let services: Vec<Value> = services
+                .iter()
+                .map(|m| json!({"service": m.service, "level": m.level, "checks": m.checks.iter().map(|(_, ok)| *ok).collect::<Vec<_>>()}))
+                .collect();
+            json!({"team": team, "counts": counts, "services": services})
+        })
+        .collect();
+    let mut counts = [0usize; 4];
+    for m in &r.maturity {
+        counts[m.rank()] += 1;
+    }
+    c.insert("teams", &teams);
+    c.insert("counts", &counts);
+    c.insert("checks", &crate::analysis::maturity::all_checks());
+    c.insert("max_review_age_days", &r.max_review_age_days);
+    write(&dir.join("maturity.html"), &render(&tera, "maturity.html", &c)?)?;
 
     // team pages
     for team in &site.teams {
@@ -448,6 +477,7 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
             .collect();
         c.insert("incidents", &incidents);
         c.insert("attribution", &rows_where(site.t("attribution"), "signal_service", svc));
+        c.insert("maturity", &r.maturity.iter().find(|m| m.service == *svc).map(|m| json!({"level": m.level, "missing": m.missing_for_next})));
         write(&dir.join("services").join(format!("{}.html", slug(svc))), &render(&tera, "service.html", &c)?)?;
     }
     Ok(())
