@@ -193,9 +193,13 @@ fn page_structure_snapshots() {
         headings(&read("index.html")),
         vec![
             "h1 Service ownership", "h2 Teams", "h2 This week's notable changes", "h3 Changed since last week", "h3 Overloaded teams", "h3 SLOs missed",
-            "h3 Dependencies new or vanished", "h3 Derived SLOs not met", "h2 Team dependencies", "h2 Ownership gaps",
+            "h3 Dependencies new or vanished", "h3 Short of experts", "h3 Noisiest alerts", "h3 Postmortem coverage", "h3 Below silver",
+            "h3 Derived SLOs not met", "h2 Team dependencies", "h2 Ownership gaps",
         ]
     );
+    let maturity = headings(&read("maturity.html"));
+    assert_eq!(maturity[0], "h1 Service ownership".replace("Service ownership", "Service maturity"));
+    assert_eq!(maturity.len(), 1 + 6, "one section per team owning catalog services: {maturity:?}");
     assert_eq!(headings(&read("rotations.html")), vec!["h1 On-call rotations", "h2 Verdicts", "h2 Split plans", "h2 Load per team and week"]);
     assert_eq!(headings(&read("graph.html")), vec!["h1 Dependency graph", "h2 All edges"]);
     let team = all_files(&out.join("teams")).into_iter().find(|p| p.to_str().unwrap().contains("storefront")).unwrap();
@@ -203,7 +207,8 @@ fn page_structure_snapshots() {
     assert_eq!(
         h,
         vec![
-            "h1 Team storefront", "h2 Verdicts", "h3 Split plan", "h2 Incident load", "h2 Services", "h2 SLOs",
+            "h1 Team storefront", "h2 Verdicts", "h3 Split plan", "h2 Incident load", "h2 Experts on the rotation",
+            "h2 Alerts to delete or demote", "h2 Postmortems", "h2 Services", "h2 SLOs",
             "h3 Derived internal SLOs", "h2 Dependencies", "h3 Who depends on us", "h3 Whom we depend on",
             "h2 Errors we caused elsewhere", "h3 Pages routed to us that another team caused", "h2 Documentation",
             "h3 Declared vs observed dependencies",
