@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
-use crate::analysis::{alerts, attribution, expertise, maturity, postmortems, changes, docs, edges, graph, history, latency, load, rotation, slo, window};
+use crate::analysis::{alerts, attribution, critical, expertise, maturity, postmortems, changes, docs, edges, graph, history, latency, load, rotation, slo, window};
 use crate::config::Config;
 use crate::config::day_start_ns;
 use crate::engine::{self, Table};
@@ -182,6 +182,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     stage(ctx, progress, "weekly tables");
     let [services, operations, service_daily] = latency::weekly(ctx).await?;
     let edges = edges::weekly(ctx).await?;
+    let critical_path = critical::weekly(ctx, cfg.critical_path.min_requests).await?;
     t.done("tables");
 
     stage(ctx, progress, "ownership analytics");
@@ -258,6 +259,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
             ("alerts", alerts::table(&alerts)?),
             ("postmortems", postmortems::table(&postmortems)?),
             ("maturity", maturity::table(&maturity)?),
+            ("critical_path", critical_path),
         ],
         summary,
         org,
@@ -280,7 +282,8 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
 }
 
 /// The tables each unit of traces yields: they merge by concatenation.
-const PARTIAL_TABLES: [&str; 6] = ["edge_day", "service_day", "operation_day", "span_services_day", "slo_day", "slo_requests"];
+const PARTIAL_TABLES: [&str; 8] =
+    ["edge_day", "service_day", "operation_day", "span_services_day", "slo_day", "slo_requests", "cp_roots_day", "cp_nodes_day"];
 
 /// Totals over the units of a run.
 #[derive(Debug, Default)]
@@ -454,6 +457,8 @@ async fn stages(ctx: &SessionContext, t: &mut Timer, entry: &mut crate::daycache
     t.done("latency");
     entry.attributed.extend(attribution::attribute(ctx).await?);
     t.done("attribution");
+    critical::daily(ctx).await?;
+    t.done("critical_path");
     slo::daily(ctx).await?;
     t.done("slos");
     for &name in PARTIAL_TABLES.iter().chain(extra) {

@@ -33,6 +33,7 @@ queries! {
     SERVICE_DAILY => "service_daily.sql",
     LATENCY_COLUMNS => "latency_columns.sql",
     ERROR_SPANS => "error_spans.sql",
+    CRITICAL_PATH_SPANS => "critical_path_spans.sql",
     SLO_DAY => "slo_day.sql",
     SLO_REQUESTS => "slo_requests.sql",
     SLO_ANCHOR_START => "slo_anchor_start.sql",

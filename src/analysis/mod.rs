@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod attribution;
 pub mod changes;
+pub mod critical;
 pub mod docs;
 pub mod edges;
 pub mod expertise;
