@@ -26,6 +26,28 @@ fn generated_week_matches_the_reference_counts_and_quantile_contract() {
     assert_eq!(r.summary.traces as usize, want.traces);
     assert_eq!(r.summary.unresolved_calls as u64, want.unresolved);
 
+    // SPEC §2.9: the critical path agrees with the reference walk (counts
+    // exact, ms and shares within 1e-6 relative), roots with ≥ 20 requests.
+    let cp = rows(table(&r, "critical_path"));
+    let mut want_rows = 0;
+    for ((svc, op), (requests, root_ns, nodes)) in &want.critical {
+        if *requests < 20 {
+            assert!(!cp.iter().any(|x| x["root_service"] == *svc && x["root_operation"] == *op), "{svc} {op} has {requests} requests");
+            continue;
+        }
+        for (node, (on_path, credit)) in nodes {
+            want_rows += 1;
+            let row = cp.iter().find(|x| x["root_service"] == *svc && x["root_operation"] == *op && x["node"] == *node);
+            let row = row.unwrap_or_else(|| panic!("no critical_path row for {svc} {op} {node}"));
+            assert_eq!((row["requests"].clone(), row["on_path"].clone()), (requests.to_string(), on_path.to_string()), "{svc} {op} {node}");
+            let close = |got: f64, want: f64| (got - want).abs() <= 1e-6 * want.abs().max(1e-12);
+            assert!(close(f(row, "mean_ms"), *credit as f64 / *requests as f64 / 1e6), "{row:?}");
+            assert!(close(f(row, "share"), *credit as f64 / *root_ns as f64), "{row:?}");
+        }
+    }
+    assert_eq!(cp.len(), want_rows);
+    assert!(want_rows > 20, "the generated week has root entry points with ≥ 20 requests");
+
     let services = rows(table(&r, "services"));
     assert_eq!(services.len(), want.services.len());
     for row in &services {

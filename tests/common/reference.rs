@@ -96,6 +96,45 @@ pub struct Reference {
     pub edges: BTreeMap<(String, String, String, String), REdge>,
     pub unresolved: u64,
     pub traces: usize,
+    /// SPEC §2.9 per (root service, root operation): requests, summed root
+    /// durations, and per node (on_path, summed credits)
+    pub critical: BTreeMap<(String, String), (u64, i64, BTreeMap<String, (u64, i64)>)>,
+}
+
+/// SPEC §2.9's walk, written recursively: credits per node for the subtree
+/// of `p` cut to [ps, pe].
+fn cp_walk<'a>(
+    p: &'a RSpan,
+    ps: i64,
+    pe: i64,
+    kids: &HashMap<(&'a str, &'a str), Vec<&'a RSpan>>,
+    node: &dyn Fn(&RSpan) -> String,
+    credits: &mut BTreeMap<String, i64>,
+    depth: usize,
+) {
+    let add = |credits: &mut BTreeMap<String, i64>, who: &RSpan, ns: i64| {
+        if ns > 0 {
+            *credits.entry(node(who)).or_insert(0) += ns;
+        }
+    };
+    let mut cut: Vec<(i64, i64, &RSpan)> = kids
+        .get(&(p.trace.as_str(), p.id.as_str()))
+        .into_iter()
+        .flatten()
+        .filter(|c| !(c.start + c.dur < ps || c.start > pe))
+        .map(|c| (c.start.max(ps), (c.start + c.dur).min(pe), *c))
+        .collect();
+    cut.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)).then(a.2.id.cmp(&b.2.id)));
+    let mut t = pe;
+    for (cs, ce, c) in cut {
+        if ce > t || depth > 500 {
+            continue;
+        }
+        add(credits, p, t - ce);
+        cp_walk(c, cs, ce, kids, node, credits, depth + 1);
+        t = cs;
+    }
+    add(credits, p, t - ps);
 }
 
 /// SPEC §2.1–2.3 for the window [start, end) with `slack` ns either side.
@@ -131,6 +170,35 @@ pub fn compute(spans: &[RSpan], start: i64, end: i64, slack: i64) -> Reference {
             }
             e.latencies.push(if p.kind == "Client" { p.dur } else { c.dur });
             e.server.push(c.dur);
+        }
+    }
+    // §2.9: the critical path of every root entry span.
+    let vnode = |s: &RSpan| -> Option<String> {
+        if !(s.kind == "Client" || s.kind == "Producer") || has_cross_child.contains(&(s.trace.as_str(), s.id.as_str())) {
+            return None;
+        }
+        let keys = ["peer.service", "db.system.name", "db.system", "messaging.system", "rpc.service", "server.address", "net.peer.name"];
+        keys.iter().find_map(|k| s.attrs.get(*k).filter(|v| !v.is_empty())).filter(|n| **n != s.service).cloned()
+    };
+    let node = |s: &RSpan| vnode(s).unwrap_or_else(|| s.service.clone());
+    let mut kids: HashMap<(&str, &str), Vec<&RSpan>> = HashMap::new();
+    for s in &w {
+        if !s.parent.is_empty() && s.kind != "Consumer" {
+            kids.entry((&s.trace, &s.parent)).or_default().push(s);
+        }
+    }
+    for s in &w {
+        if s.parent.is_empty() && matches!(s.kind.as_str(), "Server" | "Internal" | "Unspecified") && s.dur > 0 {
+            let mut credits = BTreeMap::new();
+            cp_walk(s, s.start, s.start + s.dur, &kids, &node, &mut credits, 0);
+            let e = r.critical.entry((s.service.clone(), s.name.clone())).or_default();
+            e.0 += 1;
+            e.1 += s.dur;
+            for (n, ns) in credits {
+                let x = e.2.entry(n).or_default();
+                x.0 += 1;
+                x.1 += ns;
+            }
         }
     }
     for s in &w {
