@@ -9,6 +9,7 @@
 //! never collide), and catalog links are links only when they are http(s).
 
 pub mod charts;
+pub mod critical_svg;
 pub mod graph_svg;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -261,6 +262,64 @@ fn expertise_view(r: &RunResult, team: &str) -> Option<Value> {
     }))
 }
 
+/// A node's team: a service's owner, a virtual node's catalog owner (empty
+/// when the catalog does not list it).
+fn node_team(site: &Site, node: &str, virt: bool) -> String {
+    if virt && site.r.org.catalog.get(node).is_none() { String::new() } else { site.team_of(node) }
+}
+
+fn is_virtual(site: &Site, node: &str) -> bool {
+    site.r.edges.iter().any(|e| e.callee == node && e.callee_type != "service")
+}
+
+/// The service page's "Where a request's time goes": per root operation of
+/// the service, the bar and the rows (largest share first).
+fn critical_view(site: &Site, svc: &str) -> Vec<Value> {
+    let rows = rows_where(site.t("critical_path"), "root_service", svc);
+    let mut ops: Vec<String> = rows.iter().filter_map(|r| r.get("root_operation").and_then(Value::as_str).map(str::to_string)).collect();
+    ops.dedup();
+    ops.into_iter()
+        .map(|op| {
+            let mine: Vec<&Map<String, Value>> = rows.iter().filter(|r| r.get("root_operation").and_then(Value::as_str) == Some(&op)).collect();
+            let segs: Vec<critical_svg::Segment> = mine
+                .iter()
+                .map(|r| {
+                    let node = r.get("node").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let virt = is_virtual(site, &node);
+                    critical_svg::Segment { team: node_team(site, &node, virt), share: r.get("share").and_then(Value::as_f64).unwrap_or(0.0), virt, node }
+                })
+                .collect();
+            let table: Vec<Value> = mine
+                .iter()
+                .zip(&segs)
+                .map(|(r, seg)| json!({"node": seg.node, "team": seg.team, "virtual": seg.virt, "on_path": r.get("on_path"), "mean_ms": r.get("mean_ms"), "share": r.get("share")}))
+                .collect();
+            let requests = mine.first().and_then(|r| r.get("requests")).cloned();
+            json!({"operation": op, "requests": requests, "svg": critical_svg::bar(&segs, &site.teams), "rows": table})
+        })
+        .collect()
+}
+
+/// The team page's entry points of other teams where the team's services
+/// take the largest share of the critical path (top 10).
+fn on_others_paths(site: &Site, team: &str) -> Vec<Value> {
+    let mut out: Vec<(f64, Value)> = site
+        .t("critical_path")
+        .iter()
+        .filter_map(|r| {
+            let root = r.get("root_service")?.as_str()?;
+            let node = r.get("node")?.as_str()?;
+            let virt = is_virtual(site, node);
+            (node_team(site, node, virt) == team && site.team_of(root) != team).then(|| {
+                let share = r.get("share").and_then(Value::as_f64).unwrap_or(0.0);
+                (share, json!({"root_service": root, "root_team": site.team_of(root), "root_operation": r.get("root_operation"), "node": node, "share": share, "mean_ms": r.get("mean_ms")}))
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.0.total_cmp(&a.0));
+    out.into_iter().take(10).map(|(_, v)| v).collect()
+}
+
 /// Writes every page of the report into `dir`.
 pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
     let mut tera = tera()?;
@@ -438,6 +497,7 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
         c.insert("callees", &touching.iter().filter(|e| e.caller_team.as_deref() == Some(team) && e.callee_team.as_deref() != Some(team)).collect::<Vec<_>>());
         c.insert("graph_svg", &graph_svg::draw(&touching, &|s| Some(format!("../services/{}.html", slug(s)))));
         c.insert("expertise", &expertise_view(r, team));
+        c.insert("on_others_paths", &on_others_paths(&site, team));
         let mut alerts: Vec<&crate::analysis::alerts::Alert> = r.alerts.iter().filter(|a| a.team == *team).collect();
         // Noisy alerts first, then by fires (the table's order).
         alerts.sort_by_key(|a| !a.noisy);
@@ -477,6 +537,7 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
             .collect();
         c.insert("incidents", &incidents);
         c.insert("attribution", &rows_where(site.t("attribution"), "signal_service", svc));
+        c.insert("critical", &critical_view(&site, svc));
         c.insert("maturity", &r.maturity.iter().find(|m| m.service == *svc).map(|m| json!({"level": m.level, "missing": m.missing_for_next})));
         write(&dir.join("services").join(format!("{}.html", slug(svc))), &render(&tera, "service.html", &c)?)?;
     }
