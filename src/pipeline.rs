@@ -102,6 +102,8 @@ pub struct RunResult {
     /// `[generate]` settings for `generated/`
     pub generate: crate::config::GenerateSettings,
     pub max_review_age_days: i64,
+    /// edges with fewer calls are left out of the drawings (not the tables)
+    pub min_edge_calls: i64,
 }
 
 impl RunResult {
@@ -278,6 +280,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
         maturity,
         generate: cfg.generate.clone(),
         max_review_age_days: cfg.docs.max_review_age_days,
+        min_edge_calls: cfg.report.min_edge_calls,
     })
 }
 

@@ -210,7 +210,7 @@ fn page_structure_snapshots() {
             "h1 Team storefront", "h2 Verdicts", "h3 Split plan", "h2 Incident load", "h2 Experts on the rotation",
             "h2 Alerts to delete or demote", "h2 Postmortems", "h2 Services", "h2 SLOs",
             "h3 Derived internal SLOs", "h2 Dependencies", "h3 Who depends on us", "h3 Whom we depend on",
-            "h2 Errors we caused elsewhere", "h3 Pages routed to us that another team caused", "h2 Documentation",
+            "h2 Our share of other teams' requests", "h2 Errors we caused elsewhere", "h3 Pages routed to us that another team caused", "h2 Documentation",
             "h3 Declared vs observed dependencies",
         ]
     );

@@ -82,6 +82,15 @@ pub fn verdicts_for(
     if rotation_size as u32 > rot.max_size {
         out.push(v("oversized", rotation_size as f64, rot.max_size as f64, format!("{rotation_size} people: each is on call too rarely")));
     }
+    // Too few people and too few pages at once: say what reconciles them.
+    if out.iter().any(|x| x.verdict == "understaffed") {
+        if let Some(u) = out.iter_mut().find(|x| x.verdict == "underloaded") {
+            u.detail.push_str(match neighbour {
+                Some(n) => format!(" — and the rotation is too small: one shared rotation with {n} would fix both"),
+                None => " — and the rotation is too small: a rotation shared with a neighbouring team would fix both".to_string(),
+            }.as_str());
+        }
+    }
     if out.is_empty() {
         out.push(v("ok", per_12h, load.max_pages_per_12h, format!("{} pages in 4 weeks, rotation of {rotation_size}", fig.pages)));
     }

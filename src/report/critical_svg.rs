@@ -6,22 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::graph_svg::xml;
-
-/// A stable colour per team: its position in the organisation's sorted
-/// team list, in a 20-colour palette.
-pub fn team_color(team: &str, teams: &[String]) -> &'static str {
-    const PALETTE: [&str; 20] = [
-        "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-        "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79",
-    ];
-    let mut sorted: Vec<&String> = teams.iter().collect();
-    sorted.sort();
-    match sorted.iter().position(|t| *t == team) {
-        Some(i) => PALETTE[i % PALETTE.len()],
-        None => "#c5ccda",
-    }
-}
+use super::graph_svg::{team_color, xml};
 
 /// One segment: node, its team (empty for none), share, virtual or not.
 pub struct Segment {

@@ -8,18 +8,25 @@ use std::fmt::Write as _;
 
 use crate::analysis::graph::Edge;
 
-const PALETTE: [&str; 12] = [
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-    "#1f77b4", "#2ca02c",
-];
-
 pub fn xml(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
-/// Team colours: the palette in team-name order, so teams on one page differ.
-fn colors<'a>(teams: &BTreeSet<&'a str>) -> HashMap<&'a str, &'static str> {
-    teams.iter().enumerate().map(|(i, t)| (*t, PALETTE[i % PALETTE.len()])).collect()
+/// A stable colour per team: its position in the organisation's sorted
+/// team list, in a 20-colour palette — the same team has the same colour
+/// on every page (colours repeat only beyond 20 teams).
+pub fn team_color(team: &str, teams: &[String]) -> &'static str {
+    const PALETTE: [&str; 20] = [
+        "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+        "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79",
+    ];
+    let mut sorted: Vec<&String> = teams.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    match sorted.iter().position(|t| *t == team) {
+        Some(i) => PALETTE[i % PALETTE.len()],
+        None => "#c5ccda",
+    }
 }
 
 struct Node {
@@ -27,8 +34,9 @@ struct Node {
     virt: bool,
 }
 
-/// SVG of `edges`; `href` gives a link for a service node (None: no link).
-pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>) -> String {
+/// SVG of `edges`; `href` gives a link for a service node (None: no link);
+/// `all_teams` fixes each team's colour across pages.
+pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>, all_teams: &[String]) -> String {
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     for e in edges {
         nodes.entry(e.caller.clone()).or_insert(Node { team: e.caller_team.clone().unwrap_or_default(), virt: false });
@@ -72,16 +80,31 @@ pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>) -> String {
         col.sort_by(|a, b| nodes[*a].team.cmp(&nodes[*b].team).then(a.cmp(b)));
     }
     let (bw, bh, gx, gy) = (150.0, 26.0, 90.0, 12.0);
+    let width = (40.0 + columns.len() as f64 * (bw + gx) - gx).max(400.0);
+    // The legend: every team of the drawing, wrapped onto as many rows as
+    // the width needs (never clipped).
+    let teams: BTreeSet<&str> = nodes.values().map(|n| n.team.as_str()).filter(|t| !t.is_empty()).collect();
+    let mut legend: Vec<(f64, f64, &str)> = vec![];
+    let (mut lx, mut ly) = (20.0, 12.0);
+    for t in &teams {
+        let w = 30.0 + 7.0 * crate::report::short(t, 20).chars().count() as f64;
+        if lx + w > width - 10.0 && lx > 20.0 {
+            lx = 20.0;
+            ly += 18.0;
+        }
+        legend.push((lx, ly, t));
+        lx += w;
+    }
+    let top = ly + 38.0;
     let mut pos: HashMap<&str, (f64, f64)> = HashMap::new();
     let mut height: f64 = 0.0;
     for (ci, (_, col)) in columns.iter().enumerate() {
         for (ri, n) in col.iter().enumerate() {
-            let p = (20.0 + ci as f64 * (bw + gx), 50.0 + ri as f64 * (bh + gy));
+            let p = (20.0 + ci as f64 * (bw + gx), top + ri as f64 * (bh + gy));
             height = height.max(p.1 + bh);
             pos.insert(n.as_str(), p);
         }
     }
-    let width = 40.0 + columns.len() as f64 * (bw + gx) - gx;
     let max_calls = edges.iter().map(|e| e.calls).max().unwrap_or(1).max(1) as f64;
     let mut svg = String::new();
     let _ = write!(
@@ -91,14 +114,16 @@ pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>) -> String {
         height + 30.0
     );
     svg += "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#667\"/></marker></defs>";
-    // legend: teams
-    let teams: BTreeSet<&str> = nodes.values().map(|n| n.team.as_str()).filter(|t| !t.is_empty()).collect();
-    let color = colors(&teams);
-    let team_color = |t: &str| color.get(t).copied().unwrap_or("#ffffff");
-    let mut lx = 20.0;
-    for t in &teams {
-        let _ = write!(svg, "<rect x=\"{lx}\" y=\"12\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"22\">{}</text>", team_color(t), lx + 16.0, xml(&crate::report::short(t, 20)));
-        lx += 30.0 + 7.0 * crate::report::short(t, 20).chars().count() as f64;
+    let team_color = |t: &str| team_color(t, all_teams);
+    for (lx, ly, t) in &legend {
+        let _ = write!(
+            svg,
+            "<rect x=\"{lx}\" y=\"{ly}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text>",
+            team_color(t),
+            lx + 16.0,
+            ly + 10.0,
+            xml(&crate::report::short(t, 20))
+        );
     }
     for e in edges {
         let (Some(a), Some(b)) = (pos.get(e.caller.as_str()), pos.get(e.callee.as_str())) else { continue };

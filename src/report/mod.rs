@@ -113,12 +113,36 @@ fn pct_filter(v: &Value, _: &std::collections::HashMap<String, Value>) -> tera::
     })
 }
 
+/// A verdict in words a manager reads (the tables keep the SPEC's names).
+pub fn verdict_label(v: &str) -> &str {
+    match v {
+        "overloaded" => "overloaded",
+        "understaffed" => "rotation too small",
+        "spread_thin" => "too many services per person",
+        "wide_incidents" => "many people per incident",
+        "underloaded" => "few pages",
+        "oversized" => "rotation too large",
+        "expertise_gap" => "service without an expert on call",
+        "unhappy" => "unhappy on call",
+        "ok" => "ok",
+        other => other,
+    }
+}
+
+fn label_filter(v: &Value, _: &std::collections::HashMap<String, Value>) -> tera::Result<Value> {
+    Ok(match v.as_str() {
+        Some(s) => json!(verdict_label(s)),
+        None => v.clone(),
+    })
+}
+
 fn tera() -> Result<Tera> {
     let mut t = Tera::default();
     t.add_raw_templates(TEMPLATES.to_vec()).map_err(|e| Error::Other(format!("report templates: {e:?}")))?;
     t.autoescape_on(vec![".html"]);
     t.register_filter("num", num_filter);
     t.register_filter("pct", pct_filter);
+    t.register_filter("label", label_filter);
     Ok(t)
 }
 
@@ -321,7 +345,7 @@ fn on_others_paths(site: &Site, team: &str) -> Vec<Value> {
 }
 
 /// Writes every page of the report into `dir`.
-pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
+pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
     let mut tera = tera()?;
     let site = Site::new(r);
     // Links are looked up by functions, not by indexing a map with an
@@ -339,7 +363,10 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
 
     // graph files
     let all: Vec<&Edge> = r.edges.iter().collect();
-    let svg = graph_svg::draw(&all, &|s| Some(format!("services/{}.html", slug(s))));
+    // Drawings leave out edges below report.min_edge_calls (the tables and
+    // the .dot/.mmd files keep them).
+    let drawn = |edges: &[&'a Edge]| -> Vec<&'a Edge> { edges.iter().copied().filter(|e| e.calls >= r.min_edge_calls).collect() };
+    let svg = graph_svg::draw(&drawn(&all), &|s| Some(format!("services/{}.html", slug(s))), &site.teams);
     write(&dir.join("graph.svg"), &svg)?;
     write(&dir.join("graph.dot"), &to_dot(&all))?;
     write(&dir.join("graph.mmd"), &to_mermaid(&all))?;
@@ -362,7 +389,7 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
         })
         .collect();
     let tg: Vec<&Edge> = team_edge_list.iter().collect();
-    c.insert("team_graph_svg", &graph_svg::draw(&tg, &|t| Some(format!("teams/{}.html", slug(t)))));
+    c.insert("team_graph_svg", &graph_svg::draw(&tg, &|t| Some(format!("teams/{}.html", slug(t))), &site.teams));
     c.insert("gaps", site.t("ownership_gaps"));
     c.insert("edge_diff", site.t("edge_diff"));
     c.insert("compared_with", &r.compared_with);
@@ -370,7 +397,13 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
     c.insert("notable_changes", &notable.iter().take(10).collect::<Vec<_>>());
     c.insert("notable_more", &notable.len().saturating_sub(10));
     c.insert("previous_week", &crate::analysis::history::previous_week(&r.window));
-    c.insert("slos_missed", &site.t("slos").iter().filter(|s| s.get("met") == Some(&json!(false))).cloned().collect::<Vec<_>>());
+    // SLOs missed, the most budget burnt first; the top 8 shown.
+    let mut missed: Vec<Map<String, Value>> = site.t("slos").iter().filter(|s| s.get("met") == Some(&json!(false))).cloned().collect();
+    let burnt = |s: &Map<String, Value>| s.get("budget_used").and_then(Value::as_f64).unwrap_or(f64::INFINITY);
+    missed.sort_by(|a, b| burnt(b).total_cmp(&burnt(a)));
+    c.insert("slos_missed_more", &missed.len().saturating_sub(8));
+    missed.truncate(8);
+    c.insert("slos_missed", &missed);
     c.insert("overloaded", &site.t("rotation_verdicts").iter().filter(|s| s.get("verdict") == Some(&json!("overloaded"))).cloned().collect::<Vec<_>>());
     let gaps: Vec<Value> = r
         .expertise
@@ -388,6 +421,40 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
     below.sort_by_key(|m| m.rank());
     c.insert("below_silver", &below.iter().take(8).map(|m| json!({"service": m.service, "level": m.level, "missing": m.missing_for_next})).collect::<Vec<_>>());
     c.insert("below_silver_count", &below.len());
+    // Services hurting other teams: errors they caused that surfaced in
+    // another team's service, and pages they caused on another team.
+    let mut hurting: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for a in site.t("attribution") {
+        let (Some(sig), Some(cul)) = (a.get("signal_service").and_then(Value::as_str), a.get("culprit_service").and_then(Value::as_str)) else { continue };
+        let culprit_team = a.get("culprit_team").and_then(Value::as_str).unwrap_or_default();
+        if site.team_of(sig) != culprit_team {
+            hurting.entry(cul.to_string()).or_default().0 += a.get("traces").and_then(Value::as_i64).unwrap_or(0);
+        }
+    }
+    for m in site.t("misrouted") {
+        if let Some(cul) = m.get("culprit_service").and_then(Value::as_str) {
+            hurting.entry(cul.to_string()).or_default().1 += 1;
+        }
+    }
+    let mut hurting: Vec<(String, (i64, i64))> = hurting.into_iter().filter(|(_, (e, p))| *e > 0 || *p > 0).collect();
+    hurting.sort_by(|a, b| (b.1 .1, b.1 .0).cmp(&(a.1 .1, a.1 .0)).then(a.0.cmp(&b.0)));
+    c.insert("hurting_more", &hurting.len().saturating_sub(8));
+    c.insert(
+        "hurting",
+        &hurting.iter().take(8).map(|(s, (e, p))| json!({"service": s, "team": site.team_of(s), "errors": e, "pages": p})).collect::<Vec<_>>(),
+    );
+    // Rotations to split: what the split would take in people.
+    let splits: Vec<Value> = r
+        .plans
+        .iter()
+        .map(|p| {
+            let now = r.org.teams.get(&p.team).map(|t| t.rotation_size()).unwrap_or(0);
+            let need: u32 = p.groups.iter().map(|g| g.needed_rotation_size).sum();
+            json!({"team": p.team, "now": now, "sizes": p.groups.iter().map(|g| g.needed_rotation_size).collect::<Vec<_>>(), "need": need,
+                   "more": (need as i64 - now as i64).max(0), "per12h": p.groups.iter().map(|g| g.pages_per_12h).collect::<Vec<_>>()})
+        })
+        .collect();
+    c.insert("splits", &splits);
     c.insert("derived_misfit", &site.t("derived_slos").iter().filter(|s| s.get("fits") == Some(&json!(false))).cloned().collect::<Vec<_>>());
     write(&dir.join("index.html"), &render(&tera, "index.html", &c)?)?;
 
@@ -495,7 +562,7 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
         let touching: Vec<&Edge> = filter_team(&r.edges, Some(team));
         c.insert("callers", &touching.iter().filter(|e| e.callee_team.as_deref() == Some(team) && e.caller_team.as_deref() != Some(team)).collect::<Vec<_>>());
         c.insert("callees", &touching.iter().filter(|e| e.caller_team.as_deref() == Some(team) && e.callee_team.as_deref() != Some(team)).collect::<Vec<_>>());
-        c.insert("graph_svg", &graph_svg::draw(&touching, &|s| Some(format!("../services/{}.html", slug(s)))));
+        c.insert("graph_svg", &graph_svg::draw(&drawn(&touching), &|s| Some(format!("../services/{}.html", slug(s))), &site.teams));
         c.insert("expertise", &expertise_view(r, team));
         c.insert("on_others_paths", &on_others_paths(&site, team));
         let mut alerts: Vec<&crate::analysis::alerts::Alert> = r.alerts.iter().filter(|a| a.team == *team).collect();
@@ -528,16 +595,30 @@ pub fn write_site(dir: &Path, r: &RunResult) -> Result<()> {
             .map(|e| e.links.iter().map(|(k, v)| json!({"kind": k, "url": v, "safe": v.starts_with("https://") || v.starts_with("http://")})).collect())
             .unwrap_or_default();
         c.insert("links", &links);
-        let incidents: Vec<Value> = r
-            .org
-            .incidents
+        // The 4 verdict weeks, newest first.
+        let mut incidents: Vec<&crate::input::incidents::Incident> =
+            crate::analysis::load::in_verdict_weeks(&r.org, &r.window).map(|(_, i)| i).filter(|i| i.service == *svc).collect();
+        incidents.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        let incidents: Vec<Value> = incidents
             .iter()
-            .filter(|i| i.service == *svc)
-            .map(|i| json!({"id": i.id, "title": i.title, "created_at": i.created_at.to_rfc3339(), "page": i.page, "severity": i.severity}))
+            .map(|i| {
+                let ttr = i.resolved_at.map(|t| (t - i.created_at).num_minutes());
+                json!({"id": i.id, "title": i.title, "created_at": i.created_at.format("%a %Y-%m-%d %H:%M").to_string(), "page": i.page, "severity": i.severity, "ttr_min": ttr})
+            })
             .collect();
         c.insert("incidents", &incidents);
         c.insert("attribution", &rows_where(site.t("attribution"), "signal_service", svc));
         c.insert("critical", &critical_view(&site, svc));
+        // Its two-hop neighbourhood: edges within two calls of it, either way.
+        let near: BTreeSet<&str> = r
+            .edges
+            .iter()
+            .filter(|e| e.caller == *svc || e.callee == *svc)
+            .flat_map(|e| [e.caller.as_str(), e.callee.as_str()])
+            .collect();
+        let hood: Vec<&Edge> = r.edges.iter().filter(|e| near.contains(e.caller.as_str()) || near.contains(e.callee.as_str())).collect();
+        let hood = drawn(&hood);
+        c.insert("hood_svg", &if hood.is_empty() { String::new() } else { graph_svg::draw(&hood, &|s| Some(format!("{}.html", slug(s))), &site.teams) });
         c.insert("maturity", &r.maturity.iter().find(|m| m.service == *svc).map(|m| json!({"level": m.level, "missing": m.missing_for_next})));
         write(&dir.join("services").join(format!("{}.html", slug(svc))), &render(&tera, "service.html", &c)?)?;
     }
