@@ -104,6 +104,9 @@ pub struct RunResult {
     pub max_review_age_days: i64,
     /// edges with fewer calls are left out of the drawings (not the tables)
     pub min_edge_calls: i64,
+    /// the 12 ISO weeks ending with this one, oldest first, with the tables
+    /// stored for each (None: not stored); this week's last
+    pub trend: Vec<(String, Option<std::collections::BTreeMap<String, Table>>)>,
 }
 
 impl RunResult {
@@ -231,6 +234,15 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     .into_iter()
     .map(|(n, t)| (n.to_string(), t.clone()))
     .collect();
+    // The stored weeks of the 12 ending with this one, oldest first, and
+    // this week's figures last (the report's trends, SPEC §2.8).
+    let mut trend = vec![];
+    for k in (1..12).rev() {
+        let label = crate::analysis::load::week_label(cfg.window.end - Duration::days(7 * k));
+        let stored = if label == previous_week { last_week.clone() } else { history::read_week(&cfg.state_dir, &label)? };
+        trend.push((label, stored));
+    }
+    trend.push((week.clone(), Some(this_week.clone())));
     let wow = changes::week_over_week(
         &changes::figures(&week, &this_week),
         last_week.as_ref().map(|w| changes::figures(&previous_week, w)).as_ref(),
@@ -281,6 +293,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
         generate: cfg.generate.clone(),
         max_review_age_days: cfg.docs.max_review_age_days,
         min_edge_calls: cfg.report.min_edge_calls,
+        trend,
     })
 }
 

@@ -61,7 +61,8 @@ fn hostile_report() -> (tempfile::TempDir, PathBuf) {
     .unwrap();
     let cfg = config(
         dir.path(),
-        "[catalog]\npath = \"catalog.yaml\"\n[teams]\npath = \"teams.yaml\"\n[incidents]\npath = \"incidents.csv\"\n[output]\ndir = \"report\"\n",
+        // Every edge drawn (the hostile names must reach the SVGs).
+        "[catalog]\npath = \"catalog.yaml\"\n[teams]\npath = \"teams.yaml\"\n[incidents]\npath = \"incidents.csv\"\n[output]\ndir = \"report\"\n[report]\nmin_edge_calls = 1\n",
     );
     let r = run(&cfg);
     ownermap::pipeline::publish(&cfg, &cfg.out_dir, &r).unwrap();
@@ -192,7 +193,8 @@ fn page_structure_snapshots() {
     assert_eq!(
         headings(&read("index.html")),
         vec![
-            "h1 Service ownership", "h2 Teams", "h2 This week's notable changes", "h3 Changed since last week", "h3 Overloaded teams", "h3 SLOs missed",
+            "h1 Service ownership", "h2 Teams", "h2 This week's notable changes", "h3 Changed since last week", "h3 Overloaded teams",
+            "h3 SLOs missed, most budget burnt first", "h3 Services hurting other teams", "h3 Rotations to split",
             "h3 Dependencies new or vanished", "h3 Short of experts", "h3 Noisiest alerts", "h3 Postmortem coverage", "h3 Below silver",
             "h3 Derived SLOs not met", "h2 Team dependencies", "h2 Ownership gaps",
         ]
@@ -207,7 +209,7 @@ fn page_structure_snapshots() {
     assert_eq!(
         h,
         vec![
-            "h1 Team storefront", "h2 Verdicts", "h3 Split plan", "h2 Incident load", "h2 Experts on the rotation",
+            "h1 Team storefront", "h2 Verdicts", "h3 Split plan", "h2 12-week trend", "h2 Incident load", "h2 Experts on the rotation",
             "h2 Alerts to delete or demote", "h2 Postmortems", "h2 Services", "h2 SLOs",
             "h3 Derived internal SLOs", "h2 Dependencies", "h3 Who depends on us", "h3 Whom we depend on",
             "h2 Our share of other teams' requests", "h2 Errors we caused elsewhere", "h3 Pages routed to us that another team caused", "h2 Documentation",

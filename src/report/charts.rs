@@ -164,3 +164,84 @@ pub fn bars(title: &str, items: &[(String, f64)], limit: Option<f64>, bad_above:
         Some(())
     })
 }
+
+/// One line of a weekly trend: its label and a value per week (None: not
+/// stored that week).
+pub struct Series<'a> {
+    pub label: &'a str,
+    pub values: Vec<Option<f64>>,
+}
+
+/// A 12-week trend: one line per series over ISO weeks, `unit` on the y
+/// axis, integer ticks for counts, and an optional threshold line (an SLO's
+/// target, the page guideline) with its label.
+pub fn weekly_trend(title: &str, unit: &str, weeks: &[String], series: &[Series], threshold: Option<(f64, String)>, counts: bool) -> String {
+    let n = weeks.len().max(1);
+    let top = max_or(series.iter().flat_map(|s| s.values.iter().flatten().copied()).chain(threshold.as_ref().map(|t| t.0)), if counts { 4.0 } else { 1e-9 });
+    let top = if counts { top.ceil().max(4.0) } else { top };
+    let colors = [BLUE, ORANGE, GREY];
+    render(620, 250, |root| {
+        let mut c = ChartBuilder::on(root)
+            .margin(10)
+            .x_label_area_size(32)
+            .y_label_area_size(58)
+            .caption(title, ("sans-serif", 15))
+            .build_cartesian_2d(-0.3f64..(n as f64 - 0.7), 0f64..top)
+            .ok()?;
+        let step = n.div_ceil(6).max(1);
+        c.configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .x_labels(n)
+            .x_label_formatter(&|v| {
+                let i = v.round();
+                if (v - i).abs() < 0.01 && i >= 0.0 && (i as usize) % step == (n - 1) % step {
+                    weeks.get(i as usize).map(|w| w.replace("-W", " W")).unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_labels(if counts { (top as usize).min(6) + 1 } else { 6 })
+            .y_label_formatter(&|v| if counts { format!("{v:.0}") } else if top < 0.1 { format!("{v:.3}") } else { format!("{v:.1}") })
+            .x_desc("ISO week")
+            .y_desc(unit)
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 12))
+            .draw()
+            .ok()?;
+        if let Some((t, label)) = &threshold {
+            c.draw_series(LineSeries::new([(-0.3, *t), (n as f64 - 0.7, *t)], RED.stroke_width(1)))
+                .ok()?
+                .label(label.clone())
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], RED));
+        }
+        for (k, s) in series.iter().enumerate() {
+            let color = colors[k % colors.len()];
+            let pts: Vec<(f64, f64)> = s.values.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i as f64, v))).collect();
+            c.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                .ok()?
+                .label(s.label.to_string())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color));
+            c.draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled()))).ok()?;
+        }
+        c.configure_series_labels().position(SeriesLabelPosition::UpperLeft).label_font(("sans-serif", 12)).border_style(GREY).background_style(WHITE.mix(0.85)).draw().ok()?;
+        Some(())
+    })
+}
+
+/// A small inline trend (a sparkline, 90 × 22) for a table cell.
+pub fn sparkline(values: &[Option<f64>]) -> String {
+    let (w, h) = (90.0, 22.0);
+    let top = values.iter().flatten().copied().fold(0.0f64, f64::max).max(1.0);
+    let n = values.len().max(2) as f64 - 1.0;
+    let pts: Vec<String> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", 2.0 + i as f64 / n * (w - 4.0), h - 2.0 - v / top * (h - 4.0))))
+        .collect();
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img"><title>pages per week, last {} weeks</title><polyline points="{}" fill="none" stroke="#2f6fde" stroke-width="1.5"/></svg>"##,
+        values.len(),
+        pts.join(" ")
+    )
+}

@@ -173,6 +173,9 @@ struct Site<'a> {
     teams: Vec<String>,
     /// when the pages were written (UTC), shown in every footer
     generated_at: String,
+    /// per trend week (oldest first): the stored `team_load` and `services`
+    /// rows by team / service
+    trend: Vec<(String, BTreeMap<String, Map<String, Value>>, BTreeMap<String, Map<String, Value>>)>,
 }
 
 impl<'a> Site<'a> {
@@ -196,7 +199,22 @@ impl<'a> Site<'a> {
             teams.push(UNOWNED.to_string());
         }
         let generated_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
-        Site { r, tables, services, teams, generated_at }
+        let trend = r
+            .trend
+            .iter()
+            .map(|(week, stored)| {
+                let get = |name: &str| stored.as_ref().and_then(|t| t.get(name)).map(json_rows).unwrap_or_default();
+                // A week's own team_load row (the table holds 4 weeks).
+                let teams = get("team_load")
+                    .into_iter()
+                    .filter(|r| r.get("week").and_then(Value::as_str) == Some(week))
+                    .filter_map(|r| Some((r.get("team")?.as_str()?.to_string(), r)))
+                    .collect();
+                let services = get("services").into_iter().filter_map(|r| Some((r.get("service")?.as_str()?.to_string(), r))).collect();
+                (week.clone(), teams, services)
+            })
+            .collect();
+        Site { r, tables, services, teams, generated_at, trend }
     }
 
     fn t(&self, name: &str) -> &[Map<String, Value>] {
@@ -219,6 +237,25 @@ impl<'a> Site<'a> {
         c
     }
 
+    /// Weeks of the trend that have anything stored (the first shown is
+    /// the oldest stored), as labels.
+    fn trend_weeks(&self) -> Vec<String> {
+        let first = self.trend.iter().position(|(_, t, s)| !t.is_empty() || !s.is_empty()).unwrap_or(self.trend.len());
+        self.trend[first..].iter().map(|(w, _, _)| w.clone()).collect()
+    }
+
+    /// A team's figure per trend week (None where not stored).
+    fn team_trend(&self, team: &str, col: &str) -> Vec<Option<f64>> {
+        let skip = self.trend.len() - self.trend_weeks().len();
+        self.trend[skip..].iter().map(|(_, t, _)| t.get(team).and_then(|r| r.get(col)).and_then(Value::as_f64)).collect()
+    }
+
+    /// A service's figure per trend week (None where not stored).
+    fn service_trend(&self, svc: &str, col: &str) -> Vec<Option<f64>> {
+        let skip = self.trend.len() - self.trend_weeks().len();
+        self.trend[skip..].iter().map(|(_, _, s)| s.get(svc).and_then(|r| r.get(col)).and_then(Value::as_f64)).collect()
+    }
+
     fn verdicts_of(&self, team: &str) -> Vec<Map<String, Value>> {
         rows_where(self.t("rotation_verdicts"), "team", team)
     }
@@ -235,8 +272,10 @@ impl<'a> Site<'a> {
             .sum();
         let docs = self.r.docs_scores.get(team).map(|(p, n)| if *n > 0 { *p as f64 / *n as f64 } else { 0.0 });
         let verdicts: Vec<String> = self.verdicts_of(team).iter().filter_map(|v| v.get("verdict").and_then(Value::as_str).map(str::to_string)).collect();
+        let spark = self.team_trend(team, "pages");
+        let spark = if spark.iter().flatten().count() >= 2 { charts::sparkline(&spark) } else { String::new() };
         json!({
-            "name": team, "services": owned.len(), "pages": pages, "slos": slos.len(), "slos_met": met,
+            "name": team, "services": owned.len(), "pages": pages, "slos": slos.len(), "slos_met": met, "spark": spark,
             "docs_score": docs, "verdicts": verdicts,
             "bad": verdicts.iter().any(|v| v != "ok"),
         })
@@ -563,6 +602,15 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
         c.insert("callers", &touching.iter().filter(|e| e.callee_team.as_deref() == Some(team) && e.caller_team.as_deref() != Some(team)).collect::<Vec<_>>());
         c.insert("callees", &touching.iter().filter(|e| e.caller_team.as_deref() == Some(team) && e.callee_team.as_deref() != Some(team)).collect::<Vec<_>>());
         c.insert("graph_svg", &graph_svg::draw(&drawn(&touching), &|s| Some(format!("../services/{}.html", slug(s))), &site.teams));
+        let weeks = site.trend_weeks();
+        let stored = weeks.len();
+        c.insert("trend_weeks", &stored);
+        if stored >= 2 {
+            let pages = [charts::Series { label: "pages", values: site.team_trend(team, "pages") }, charts::Series { label: "sleep pages (22:00–08:00)", values: site.team_trend(team, "sleep_pages") }];
+            c.insert("pages_trend", &charts::weekly_trend("Pages per week", "pages", &weeks, &pages, Some((r.max_pages_per_12h * 14.0, format!("guideline: {:.0} pages a week", r.max_pages_per_12h * 14.0))), true));
+            let mtta = [charts::Series { label: "mean time to acknowledge", values: site.team_trend(team, "mtta_min") }];
+            c.insert("mtta_trend", &charts::weekly_trend("Time to acknowledge per week", "minutes", &weeks, &mtta, None, false));
+        }
         c.insert("expertise", &expertise_view(r, team));
         c.insert("on_others_paths", &on_others_paths(&site, team));
         let mut alerts: Vec<&crate::analysis::alerts::Alert> = r.alerts.iter().filter(|a| a.team == *team).collect();
@@ -608,6 +656,19 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
             .collect();
         c.insert("incidents", &incidents);
         c.insert("attribution", &rows_where(site.t("attribution"), "signal_service", svc));
+        let weeks = site.trend_weeks();
+        c.insert("trend_weeks", &weeks.len());
+        if weeks.len() >= 2 {
+            let entry = r.org.catalog.get(svc);
+            let latency = entry.and_then(|e| e.slos.iter().find_map(|x| x.latency_ms.map(|ms| (ms, x.name.clone()))));
+            let avail = entry.and_then(|e| e.slos.iter().find(|x| x.latency_ms.is_none()).map(|x| (1.0 - x.objective, x.name.clone())));
+            let p99 = [charts::Series { label: "p99", values: site.service_trend(svc, "p99_ms") }];
+            c.insert("p99_trend", &charts::weekly_trend("p99 latency per week", "ms", &weeks, &p99, latency.map(|(ms, n)| (ms, format!("SLO {n}: {ms} ms"))), false));
+            let err = [charts::Series { label: "error rate", values: site.service_trend(svc, "error_rate") }];
+            c.insert("err_trend", &charts::weekly_trend("Error rate per week", "share of requests", &weeks, &err, avail.map(|(b, n)| (b, format!("SLO {n}: at most {:.2} %", b * 100.0))), false));
+            let req = [charts::Series { label: "requests", values: site.service_trend(svc, "requests") }];
+            c.insert("req_trend", &charts::weekly_trend("Requests per week", "requests", &weeks, &req, None, true));
+        }
         c.insert("critical", &critical_view(&site, svc));
         // Its two-hop neighbourhood: edges within two calls of it, either way.
         let near: BTreeSet<&str> = r
