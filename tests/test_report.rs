@@ -221,7 +221,8 @@ fn page_structure_snapshots() {
     assert_eq!(
         headings(&html),
         vec![
-            "h1 Service checkout", "h2 Requests and latency", "h3 Operations", "h2 Callers", "h2 Callees", "h2 SLOs",
+            "h1 Service checkout", "h2 Requests and latency", "h3 Operations", "h2 12-week trend", "h2 Where a request's time goes",
+            "h3 GET &#x2F;checkout", "h2 Neighbourhood", "h2 Callers", "h2 Callees", "h2 SLOs",
             "h3 Derived target", "h2 Errors seen here", "h2 Documentation", "h2 Incidents",
         ]
     );
