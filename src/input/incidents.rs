@@ -201,41 +201,14 @@ fn push_row(out: &mut Incidents, row: &Row, pagerduty: bool, file: &str, what: S
 }
 
 fn read_csv(text: &str, file: &str, pagerduty: bool) -> Result<Incidents> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::Input { path: file.into(), msg: format!("header: {e}") })?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
     let required: &[&str] = if pagerduty { &["id", "created_at", "service_name"] } else { &["id", "service", "created_at"] };
-    for r in required {
-        if !headers.iter().any(|h| h == r) {
-            return Err(Error::Schema { path: file.into(), msg: format!("missing required incident column {r}") });
-        }
-    }
     let mut out = Incidents::default();
-    let mut rec = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line().to_string()).unwrap_or_else(|| "?".into());
-                out.problems.push(format!("{file}: line {line} skipped: {e}"));
-                out.skipped += 1;
-                if e.is_io_error() {
-                    break;
-                }
-                continue;
-            }
-        }
-        // The physical line the record starts on (a quoted field may span
-        // several lines), as an editor shows it.
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    let (problems, skipped) = crate::input::read_csv_rows(text, file, "incident", required, |line, headers, rec| {
         let row: Row = headers.iter().cloned().zip(rec.iter().map(str::to_string)).collect();
         push_row(&mut out, &row, pagerduty, file, format!("line {line}"));
-    }
+    })?;
+    out.problems.extend(problems);
+    out.skipped += skipped;
     Ok(out)
 }
 

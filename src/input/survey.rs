@@ -11,7 +11,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// One usable row.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,40 +109,9 @@ fn parse_row(get: &dyn Fn(&str) -> String) -> std::result::Result<Answer, String
 
 /// Parses the survey text (`file` names it in messages).
 pub fn parse(text: &str, file: &str) -> Result<Survey> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::Input { path: file.into(), msg: format!("header: {e}") })?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let mut idx = BTreeMap::new();
-    for c in COLUMNS {
-        match headers.iter().position(|h| h == c) {
-            Some(i) => {
-                idx.insert(c, i);
-            }
-            None => return Err(Error::Schema { path: file.into(), msg: format!("missing survey column {c}") }),
-        }
-    }
     let mut out = Survey::default();
-    let mut rec = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line().to_string()).unwrap_or_else(|| "?".into());
-                out.problems.push(format!("{file}: line {line} skipped: {e}"));
-                out.skipped += 1;
-                if e.is_io_error() {
-                    break;
-                }
-                continue;
-            }
-        }
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let get = |c: &str| rec.get(idx[c]).unwrap_or("").trim().to_string();
+    let (problems, skipped) = crate::input::read_csv_rows(text, file, "survey", &COLUMNS, |line, headers, rec| {
+        let get = |c: &str| headers.iter().position(|h| h == c).and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
         match parse_row(&get) {
             Ok(a) => out.rows.push(a),
             Err(msg) => {
@@ -151,7 +120,10 @@ pub fn parse(text: &str, file: &str) -> Result<Survey> {
                 out.skipped += 1;
             }
         }
-    }
+    })?;
+    // Records the reader could not parse come after the rows' own problems.
+    out.problems.extend(problems);
+    out.skipped += skipped;
     Ok(out)
 }
 
