@@ -8,12 +8,14 @@
 //! `cp_nodes_day` (per node: requests with a positive credit, summed
 //! credits). The weekly `critical_path` table is their sum.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::hash::FastMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::{cast, concat_batches};
-use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int8Type, Int32Type, Int64Type};
 use datafusion::prelude::SessionContext;
 
 use crate::engine::{self, Table};
@@ -31,157 +33,336 @@ pub struct Span<'a> {
     /// OpenTelemetry kind: 0 unspecified, 1 internal, 2 server, 3 client,
     /// 4 producer, 5 consumer
     pub kind: i64,
-    /// where its credit goes: its service, or the virtual node it called
-    pub node: &'a str,
+    /// where its credit goes (an interned name): its service, or the
+    /// virtual node it called
+    pub node: u32,
 }
 
 const CONSUMER: i64 = 5;
 
-/// The walk from `root` (an index into `spans`): credits per node (each
-/// node once, summed), adding up to the root's duration.
-pub fn walk<'a>(spans: &[Span<'a>], root: usize) -> BTreeMap<&'a str, i64> {
-    let mut children: HashMap<&[u8], Vec<usize>> = HashMap::new();
-    for (k, s) in spans.iter().enumerate() {
-        if let Some(p) = s.parent_id {
-            if s.kind != CONSUMER {
-                children.entry(p).or_default().push(k);
+/// The walk's buffers, reused from trace to trace (a day has hundreds of
+/// thousands of traces: nothing is allocated per trace once they are warm).
+#[derive(Default)]
+pub struct Walker {
+    /// span indices with a parent, not Consumer, sorted by parent id
+    by_parent: Vec<usize>,
+    seen: Vec<bool>,
+    /// the kept children of every open frame, frames' ranges nested
+    kids: Vec<(usize, i64, i64)>,
+    frames: Vec<(usize, i64, usize, usize, i64)>,
+    /// per node of the current walk: summed credit
+    pub credits: Vec<(u32, i64)>,
+}
+
+impl Walker {
+    /// Prepares for one trace's spans (call once per trace, then `walk`
+    /// for each of its roots).
+    pub fn prepare(&mut self, spans: &[Span]) {
+        self.by_parent.clear();
+        self.by_parent.extend((0..spans.len()).filter(|&k| spans[k].parent_id.is_some() && spans[k].kind != CONSUMER));
+        self.by_parent.sort_unstable_by(|&a, &b| spans[a].parent_id.cmp(&spans[b].parent_id));
+    }
+
+    fn credit(&mut self, node: u32, ns: i64) {
+        if ns <= 0 {
+            return;
+        }
+        match self.credits.iter_mut().find(|(n, _)| *n == node) {
+            Some(c) => c.1 += ns,
+            None => self.credits.push((node, ns)),
+        }
+    }
+
+    /// Opens a frame for span `k` cut to [start, end]: its kept children,
+    /// latest end first (ties: later start, then smaller SpanId).
+    fn open(&mut self, spans: &[Span], k: usize, start: i64, end: i64) {
+        self.seen[k] = true;
+        let lo = self.kids.len();
+        let id = Some(spans[k].span_id);
+        let from = self.by_parent.partition_point(|&c| spans[c].parent_id < id);
+        let to = self.by_parent.partition_point(|&c| spans[c].parent_id <= id);
+        for i in from..to {
+            let c = self.by_parent[i];
+            // a child wholly outside the parent is dropped with its subtree
+            if !self.seen[c] && c != k && spans[c].end >= start && spans[c].start <= end {
+                self.kids.push((c, spans[c].start.max(start), spans[c].end.min(end)));
+            }
+        }
+        self.kids[lo..].sort_unstable_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(spans[a.0].span_id.cmp(spans[b.0].span_id)));
+        self.frames.push((k, start, lo, lo, end));
+    }
+
+    /// The walk from `root`; the credits are left in `self.credits` (each
+    /// node once), adding up to the root's duration.
+    pub fn walk(&mut self, spans: &[Span], root: usize) {
+        self.credits.clear();
+        self.seen.clear();
+        self.seen.resize(spans.len(), false);
+        self.kids.clear();
+        self.frames.clear();
+        self.open(spans, root, spans[root].start, spans[root].end);
+        while let Some(&(k, start, lo, next, t)) = self.frames.last() {
+            let hi = self.kids.len();
+            let mut i = next;
+            let mut descend = None;
+            // Kids of deeper frames sit above this frame's range only while
+            // those frames are open; here they are closed, so `hi` is ours.
+            while i < hi {
+                let (c, cs, ce) = self.kids[i];
+                i += 1;
+                if ce <= t && !self.seen[c] {
+                    descend = Some((c, cs, ce));
+                    break;
+                }
+            }
+            let top = self.frames.len() - 1;
+            match descend {
+                Some((c, cs, ce)) => {
+                    self.credit(spans[k].node, t - ce);
+                    self.frames[top] = (k, start, lo, i, cs);
+                    self.open(spans, c, cs, ce);
+                }
+                None => {
+                    self.frames.pop();
+                    self.kids.truncate(lo);
+                    self.credit(spans[k].node, t - start);
+                }
             }
         }
     }
-    let mut credits: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut credit = |k: usize, ns: i64| {
-        if ns > 0 {
-            *credits.entry(spans[k].node).or_default() += ns;
+}
+
+/// The walk from `root` (an index into `spans`): credits per node, adding
+/// up to the root's duration.
+pub fn walk(spans: &[Span], root: usize) -> BTreeMap<u32, i64> {
+    let mut w = Walker::default();
+    w.prepare(spans);
+    w.walk(spans, root);
+    w.credits.iter().copied().collect()
+}
+
+/// Names interned to small integers (services, operations, nodes).
+#[derive(Default)]
+struct Names<'a> {
+    ids: FastMap<&'a str, u32>,
+    names: Vec<&'a str>,
+}
+
+impl<'a> Names<'a> {
+    fn id(&mut self, s: &'a str) -> u32 {
+        if let Some(&i) = self.ids.get(s) {
+            return i;
         }
-    };
-    // A frame: the span, its interval (cut), its kept children in walk
-    // order with their cut intervals, the next child to look at, and t.
-    struct Frame {
-        span: usize,
-        start: i64,
-        kids: Vec<(usize, i64, i64)>,
-        next: usize,
-        t: i64,
+        let i = self.names.len() as u32;
+        self.ids.insert(s, i);
+        self.names.push(s);
+        i
     }
-    // Each span is walked once (duplicate ids could otherwise loop).
-    let mut seen = vec![false; spans.len()];
-    let frame = |k: usize, start: i64, end: i64, seen: &mut Vec<bool>| -> Frame {
-        seen[k] = true;
-        let mut kids: Vec<(usize, i64, i64)> = children
-            .get(spans[k].span_id)
-            .map(|v| v.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .filter(|&&c| !seen[c] && c != k)
-            // wholly outside the parent: dropped with its subtree
-            .filter(|&&c| spans[c].end >= start && spans[c].start <= end)
-            .map(|&c| (c, spans[c].start.max(start), spans[c].end.min(end)))
-            .collect();
-        kids.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(spans[a.0].span_id.cmp(spans[b.0].span_id)));
-        Frame { span: k, start, kids, next: 0, t: end }
-    };
-    let r = &spans[root];
-    let mut stack = vec![frame(root, r.start, r.end, &mut seen)];
-    while let Some(top) = stack.last_mut() {
-        let mut descend = None;
-        while top.next < top.kids.len() {
-            let (c, cs, ce) = top.kids[top.next];
-            top.next += 1;
-            if ce <= top.t && !seen[c] {
-                credit(top.span, top.t - ce);
-                top.t = cs;
-                descend = Some((c, cs, ce));
-                break;
+}
+
+fn col(b: &RecordBatch, name: &str, dt: &DataType) -> Result<Arc<dyn Array>> {
+    let c = b.column_by_name(name).ok_or_else(|| crate::error::Error::Other(format!("no column {name}")))?;
+    Ok(if c.data_type() == dt { c.clone() } else { cast(c, dt)? })
+}
+
+/// One batch's columns, typed.
+struct Cols {
+    trace: Arc<dyn Array>,
+    span: Arc<dyn Array>,
+    parent: Arc<dyn Array>,
+    start: Arc<dyn Array>,
+    dur: Arc<dyn Array>,
+    kind: Arc<dyn Array>,
+    day: Arc<dyn Array>,
+    service: Arc<dyn Array>,
+    name: Arc<dyn Array>,
+    vnode: Arc<dyn Array>,
+}
+
+impl Cols {
+    fn new(b: &RecordBatch) -> Result<Cols> {
+        // The types window_spans has (a cast only if an engine gives others).
+        let (bin, int, utf) = (DataType::Binary, DataType::Int64, DataType::Utf8View);
+        Ok(Cols {
+            trace: col(b, "trace_id", &bin)?,
+            span: col(b, "span_id", &bin)?,
+            parent: col(b, "parent_id", &bin)?,
+            start: col(b, "start_ns", &int)?,
+            dur: col(b, "duration_ns", &int)?,
+            kind: col(b, "kind", &DataType::Int8)?,
+            day: col(b, "day", &DataType::Int32)?,
+            service: col(b, "service", &utf)?,
+            name: col(b, "name", &utf)?,
+            vnode: col(b, "vnode", &utf)?,
+        })
+    }
+}
+
+/// The sums of one chunk of traces, keyed by the chunk's own name ids.
+#[derive(Default)]
+struct Partial<'a> {
+    names: Names<'a>,
+    roots: FastMap<(i64, u32, u32), (i64, i64)>,
+    nodes: FastMap<(i64, u32, u32, u32), (i64, i64)>,
+}
+
+/// Walks the traces `gs` (groups of rows in `order` between `offset`s).
+fn walk_groups<'a>(cols: &'a [Cols], order: &[(u32, u32)], offset: &[usize], gs: &[usize]) -> Partial<'a> {
+    let mut out = Partial::default();
+    let names = &mut out.names;
+    let mut walker = Walker::default();
+    let mut spans: Vec<Span> = vec![];
+    let mut svc_of: Vec<u32> = vec![];
+    let mut by_id: Vec<usize> = vec![];
+    let mut cross: Vec<bool> = vec![];
+    for &g in gs {
+        let rows = &order[offset[g]..offset[g + 1]];
+        spans.clear();
+        svc_of.clear();
+        for &(b, r) in rows {
+            let (c, r) = (&cols[b as usize], r as usize);
+            let (sp, pa) = (c.span.as_binary::<i32>(), c.parent.as_binary::<i32>());
+            let (st, du, ki) = (c.start.as_primitive::<Int64Type>(), c.dur.as_primitive::<Int64Type>(), c.kind.as_primitive::<Int8Type>());
+            let svc = names.id(c.service.as_string_view().value(r));
+            svc_of.push(svc);
+            spans.push(Span {
+                span_id: sp.value(r),
+                parent_id: (!pa.is_null(r)).then(|| pa.value(r)),
+                start: st.value(r),
+                end: st.value(r).saturating_add(du.value(r).max(0)),
+                kind: ki.value(r) as i64,
+                node: svc,
+            });
+        }
+        // §2.2: a Client/Producer span with no child in another service
+        // that names a virtual node (not its own service) credits it.
+        by_id.clear();
+        by_id.extend(0..spans.len());
+        by_id.sort_unstable_by(|&a, &b| spans[a].span_id.cmp(spans[b].span_id));
+        cross.clear();
+        cross.resize(spans.len(), false);
+        for c in 0..spans.len() {
+            let Some(pid) = spans[c].parent_id else { continue };
+            let lo = by_id.partition_point(|&p| spans[p].span_id < pid);
+            let hi = by_id.partition_point(|&p| spans[p].span_id <= pid);
+            if by_id[lo..hi].iter().any(|&p| svc_of[p] != svc_of[c]) {
+                for &p in &by_id[lo..hi] {
+                    cross[p] = true;
+                }
             }
         }
-        match descend {
-            Some((c, cs, ce)) => {
-                let f = frame(c, cs, ce, &mut seen);
-                stack.push(f);
+        for (k, &(b, r)) in rows.iter().enumerate() {
+            if !matches!(spans[k].kind, 3 | 4) || cross[k] {
+                continue;
             }
-            None => {
-                let done = stack.pop().unwrap();
-                credit(done.span, done.t - done.start);
+            let vn = cols[b as usize].vnode.as_string_view();
+            let r = r as usize;
+            if !vn.is_null(r) && vn.value(r) != names.names[svc_of[k] as usize] {
+                spans[k].node = names.id(vn.value(r));
+            }
+        }
+        walker.prepare(&spans);
+        for (k, &(b, r)) in rows.iter().enumerate() {
+            let s = &spans[k];
+            if s.parent_id.is_some() || !matches!(s.kind, 0..=2) || s.end <= s.start {
+                continue;
+            }
+            let (c, r) = (&cols[b as usize], r as usize);
+            let day = c.day.as_primitive::<Int32Type>().value(r) as i64;
+            let op = names.id(c.name.as_string_view().value(r));
+            let e = out.roots.entry((day, svc_of[k], op)).or_default();
+            e.0 += 1;
+            e.1 += s.end - s.start;
+            walker.walk(&spans, k);
+            for &(node, ns) in &walker.credits {
+                let e = out.nodes.entry((day, svc_of[k], op, node)).or_default();
+                e.0 += 1;
+                e.1 += ns;
             }
         }
     }
-    credits
-}
-
-/// Per (day, root service, root operation): requests and summed root ns.
-type Roots = BTreeMap<(i64, String, String), (i64, i64)>;
-/// Per (day, root service, root operation, node): on_path and summed credits.
-type Nodes = BTreeMap<(i64, String, String, String), (i64, i64)>;
-
-fn bins(b: &RecordBatch, name: &str) -> Result<Arc<dyn Array>> {
-    Ok(cast(b.column_by_name(name).ok_or_else(|| crate::error::Error::Other(format!("no column {name}")))?, &DataType::Binary)?)
-}
-
-fn ints(b: &RecordBatch, name: &str) -> Result<Arc<dyn Array>> {
-    Ok(cast(b.column_by_name(name).ok_or_else(|| crate::error::Error::Other(format!("no column {name}")))?, &DataType::Int64)?)
-}
-
-fn strs(b: &RecordBatch, name: &str) -> Result<Arc<dyn Array>> {
-    Ok(cast(b.column_by_name(name).ok_or_else(|| crate::error::Error::Other(format!("no column {name}")))?, &DataType::Utf8)?)
+    out
 }
 
 /// Walks every qualifying trace of the unit's `window_spans` and registers
 /// the partials `cp_roots_day` and `cp_nodes_day`.
 pub async fn daily(ctx: &SessionContext) -> Result<()> {
+    let t0 = std::time::Instant::now();
     let t = engine::query(ctx, queries::CRITICAL_PATH_SPANS).await?;
-    let (mut roots, mut nodes) = (Roots::new(), Nodes::new());
-    if !t.batches.is_empty() {
-        let b = concat_batches(&t.schema, &t.batches)?;
-        let (trace, span, parent) = (bins(&b, "trace_id")?, bins(&b, "span_id")?, bins(&b, "parent_id")?);
-        let (trace, span, parent) = (trace.as_binary::<i32>(), span.as_binary::<i32>(), parent.as_binary::<i32>());
-        let (start, dur, kind, day) = (ints(&b, "start_ns")?, ints(&b, "duration_ns")?, ints(&b, "kind")?, ints(&b, "day")?);
-        let (start, dur, kind, day) =
-            (start.as_primitive::<Int64Type>(), dur.as_primitive::<Int64Type>(), kind.as_primitive::<Int64Type>(), day.as_primitive::<Int64Type>());
-        let (service, name, vnode) = (strs(&b, "service")?, strs(&b, "name")?, strs(&b, "vnode")?);
-        let (service, name, vnode) = (service.as_string::<i32>(), name.as_string::<i32>(), vnode.as_string::<i32>());
-        let mut by_trace: HashMap<&[u8], Vec<usize>> = HashMap::new();
-        for r in 0..b.num_rows() {
-            by_trace.entry(trace.value(r)).or_default().push(r);
-        }
-        for rows in by_trace.values() {
-            let spans: Vec<Span> = rows
-                .iter()
-                .map(|&r| Span {
-                    span_id: span.value(r),
-                    parent_id: (!parent.is_null(r)).then(|| parent.value(r)),
-                    start: start.value(r),
-                    end: start.value(r).saturating_add(dur.value(r).max(0)),
-                    kind: kind.value(r),
-                    node: if vnode.is_null(r) { service.value(r) } else { vnode.value(r) },
-                })
-                .collect();
-            for (k, &r) in rows.iter().enumerate() {
-                if !parent.is_null(r) || !matches!(kind.value(r), 0..=2) || dur.value(r) <= 0 {
-                    continue;
-                }
-                let key = (day.value(r), service.value(r).to_string(), name.value(r).to_string());
-                let e = roots.entry(key.clone()).or_default();
-                e.0 += 1;
-                e.1 += dur.value(r);
-                for (node, ns) in walk(&spans, k) {
-                    let e = nodes.entry((key.0, key.1.clone(), key.2.clone(), node.to_string())).or_default();
-                    e.0 += 1;
-                    e.1 += ns;
-                }
-            }
+    let cols: Vec<Cols> = t.batches.iter().map(Cols::new).collect::<Result<_>>()?;
+    tracing::debug!("critical path: {} rows read in {:?}", t.batches.iter().map(|b| b.num_rows()).sum::<usize>(), t0.elapsed());
+    let mut names = Names::default();
+    let mut roots: FastMap<(i64, u32, u32), (i64, i64)> = FastMap::default();
+    let mut nodes: FastMap<(i64, u32, u32, u32), (i64, i64)> = FastMap::default();
+    // Rows grouped by trace: a group id per row, then one flat order.
+    let mut group: FastMap<&[u8], u32> = FastMap::default();
+    group.reserve(t.batches.iter().map(|b| b.num_rows()).sum::<usize>() / 8);
+    let mut row_group: Vec<u32> = vec![];
+    for c in &cols {
+        let tr = c.trace.as_binary::<i32>();
+        for r in 0..tr.len() {
+            let n = group.len() as u32;
+            row_group.push(*group.entry(tr.value(r)).or_insert(n));
         }
     }
+    let mut offset = vec![0usize; group.len() + 1];
+    for &g in &row_group {
+        offset[g as usize + 1] += 1;
+    }
+    for g in 0..group.len() {
+        offset[g + 1] += offset[g];
+    }
+    let mut fill = offset.clone();
+    let mut order = vec![(0u32, 0u32); row_group.len()];
+    let mut g_iter = row_group.iter();
+    for (b, c) in cols.iter().enumerate() {
+        for r in 0..c.trace.len() {
+            let g = *g_iter.next().unwrap() as usize;
+            order[fill[g]] = (b as u32, r as u32);
+            fill[g] += 1;
+        }
+    }
+    drop(group);
+    tracing::debug!("critical path: grouped by trace at {:?}", t0.elapsed());
+    // Traces are independent: chunks of them are walked in parallel, each
+    // with its own names and sums, merged by name afterwards (the sums are
+    // exact in any order).
+    let groups: Vec<usize> = (0..offset.len() - 1).collect();
+    let parts: Vec<Partial> = {
+        use rayon::prelude::*;
+        let chunk = (groups.len() / 64).max(256);
+        groups.par_chunks(chunk).map(|gs| walk_groups(&cols, &order, &offset, gs)).collect()
+    };
+    for p in parts {
+        let ids: Vec<u32> = p.names.names.iter().map(|n| names.id(n)).collect();
+        for ((d, svc, op), v) in p.roots {
+            let e = roots.entry((d, ids[svc as usize], ids[op as usize])).or_default();
+            e.0 += v.0;
+            e.1 += v.1;
+        }
+        for ((d, svc, op, node), v) in p.nodes {
+            let e = nodes.entry((d, ids[svc as usize], ids[op as usize], ids[node as usize])).or_default();
+            e.0 += v.0;
+            e.1 += v.1;
+        }
+    }
+    tracing::debug!("critical path: walked at {:?}", t0.elapsed());
+    let name = |i: u32| names.names[i as usize].to_string();
     let mut r = Rows::new(&["day", "root_service", "root_operation", "requests", "root_ns"], "issii");
+    let mut roots: Vec<_> = roots.into_iter().collect();
+    roots.sort_unstable();
     for ((d, svc, op), (n, ns)) in roots {
-        r.push(vec![i(d), s(svc), s(op), i(n), i(ns)]);
+        r.push(vec![i(d), s(name(svc)), s(name(op)), i(n), i(ns)]);
     }
     let mut n = Rows::new(&["day", "root_service", "root_operation", "node", "on_path", "credit_ns"], "isssii");
+    let mut nodes: Vec<_> = nodes.into_iter().collect();
+    nodes.sort_unstable();
     for ((d, svc, op, node), (k, ns)) in nodes {
-        n.push(vec![i(d), s(svc), s(op), s(node), i(k), i(ns)]);
+        n.push(vec![i(d), s(name(svc)), s(name(op)), s(name(node)), i(k), i(ns)]);
     }
-    for (name, t) in [("cp_roots_day", r.finish()?), ("cp_nodes_day", n.finish()?)] {
-        let _ = ctx.deregister_table(name);
-        engine::register_batches(ctx, name, &t.schema, t.batches).await?;
+    for (tname, t) in [("cp_roots_day", r.finish()?), ("cp_nodes_day", n.finish()?)] {
+        let _ = ctx.deregister_table(tname);
+        engine::register_batches(ctx, tname, &t.schema, t.batches).await?;
     }
     Ok(())
 }
@@ -233,16 +414,23 @@ pub async fn weekly(ctx: &SessionContext, min_requests: i64) -> Result<Table> {
 mod tests {
     use super::*;
 
-    fn sp<'a>(id: &'a str, parent: &'a str, start: i64, end: i64, kind: i64, node: &'a str) -> Span<'a> {
+    /// Node names as ids: the test's names are single words, interned by
+    /// a fixed list.
+    const NODES: [&str; 14] = ["web", "a", "b", "c", "d", "e", "x", "y", "api", "postgresql", "worker", "mysql", "redis", "wk"];
+
+    fn sp<'a>(id: &'a str, parent: &'a str, start: i64, end: i64, kind: i64, node: &str) -> Span<'a> {
+        let node = NODES.iter().position(|n| *n == node).unwrap() as u32;
         Span { span_id: id.as_bytes(), parent_id: (!parent.is_empty()).then(|| parent.as_bytes()), start, end, kind, node }
     }
 
-    fn credits<'a>(spans: &[Span<'a>]) -> Vec<(&'a str, i64)> {
+    fn credits(spans: &[Span]) -> Vec<(&'static str, i64)> {
         let root = spans.iter().position(|s| s.parent_id.is_none()).unwrap();
         let c = walk(spans, root);
         let total: i64 = c.values().sum();
         assert_eq!(total, spans[root].end - spans[root].start, "credits add up to the root's duration");
-        c.into_iter().collect()
+        let mut v: Vec<(&str, i64)> = c.into_iter().map(|(n, ns)| (NODES[n as usize], ns)).collect();
+        v.sort();
+        v
     }
 
     #[test]
@@ -283,7 +471,7 @@ mod tests {
     #[test]
     fn an_async_consumer_does_not_hold_up_its_parent() {
         // producer p [10,20] (its own credit), consumer k [30,90] excluded.
-        let s = [sp("r", "", 0, 100, 2, "web"), sp("p", "r", 10, 20, 4, "web"), sp("k", "p", 30, 90, 5, "worker")];
+        let s = [sp("r", "", 0, 100, 2, "web"), sp("p", "r", 10, 20, 4, "web"), sp("k", "p", 30, 90, 5, "wk")];
         assert_eq!(credits(&s), [("web", 100)]);
     }
 
