@@ -500,6 +500,7 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
     // graph page
     let mut c = site.base("", "Dependency graph");
     c.insert("graph_svg", &svg);
+    c.insert("min_edge_calls", &r.min_edge_calls);
     c.insert("edges", site.t("edges"));
     write(&dir.join("graph.html"), &render(&tera, "graph.html", &c)?)?;
 
