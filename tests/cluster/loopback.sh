@@ -40,14 +40,14 @@ echo "loopback cluster: scheduler + 2 executors, $n tables identical to the loca
 # A stalled cluster never hangs the nightly run: with executor 1 stopped
 # (SIGSTOP) mid-run, the run fails at engine.job_timeout with exit 1,
 # naming the stage and the engine, and the previous report stays whole.
-cp "$work/org/ownermap.toml" "$work/stall.toml"
-printf '\n[engine]\njob_timeout = "20s"\n' >> "$work/stall.toml"
-sed -i 's|^path = "spans/"|path = "'"$work"'/org/spans/"|; s|^path = "catalog.yaml"|path = "'"$work"'/org/catalog.yaml"|; s|^path = "teams.yaml"|path = "'"$work"'/org/teams.yaml"|; s|^path = "incidents.csv"|path = "'"$work"'/org/incidents.csv"|' "$work/stall.toml"
+# Beside the original, so its relative input paths resolve the same way.
+cp "$work/org/ownermap.toml" "$work/org/stall.toml"
+printf '\n[engine]\njob_timeout = "20s"\n' >> "$work/org/stall.toml"
 before=$(cd "$work/cluster" && find . -type f -exec md5sum {} + | sort | md5sum)
 start=$(date +%s)
 ( sleep 3; kill -STOP "${pids[1]}" ) &
 set +e
-OWNERMAP_LOG=warn timeout 300 "$BIN" run --config "$work/stall.toml" --out "$work/cluster" --engine "ballista://127.0.0.1:$sp" --full > "$work/stall.log" 2>&1
+OWNERMAP_LOG=warn timeout 300 "$BIN" run --config "$work/org/stall.toml" --out "$work/cluster" --engine "ballista://127.0.0.1:$sp" --full > "$work/stall.log" 2>&1
 rc=$?
 set -e
 kill -CONT "${pids[1]}" 2>/dev/null || true
