@@ -104,6 +104,7 @@ pub struct RunResult {
     pub max_review_age_days: i64,
     /// edges with fewer calls are left out of the drawings (not the tables)
     pub min_edge_calls: i64,
+    pub rotation: crate::config::RotationThresholds,
     /// the 12 ISO weeks ending with this one, oldest first, with the tables
     /// stored for each (None: not stored); this week's last
     pub trend: Vec<(String, Option<std::collections::BTreeMap<String, Table>>)>,
@@ -293,6 +294,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
         generate: cfg.generate.clone(),
         max_review_age_days: cfg.docs.max_review_age_days,
         min_edge_calls: cfg.report.min_edge_calls,
+        rotation: cfg.rotation.clone(),
         trend,
     })
 }

@@ -65,7 +65,7 @@ pub fn pages_per_week(weeks: &[String], pages: &[f64], guideline: f64) -> String
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(45)
-            .caption("Pages per week", ("sans-serif", 15))
+            .caption(format!("Pages per week (red line: guideline of {guideline:.0})"), ("sans-serif", 15))
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)
             .ok()?;
         c.configure_mesh()
@@ -76,6 +76,10 @@ pub fn pages_per_week(weeks: &[String], pages: &[f64], guideline: f64) -> String
                 if (v - i).abs() < 0.01 && i >= 0.0 { weeks.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
             })
             .y_desc("pages")
+            .light_line_style(WHITE)
+            .y_labels((top as usize).min(8) + 1)
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style(("sans-serif", 12))
             .draw()
             .ok()?;
         c.draw_series(pages.iter().enumerate().map(|(i, p)| {
@@ -87,40 +91,61 @@ pub fn pages_per_week(weeks: &[String], pages: &[f64], guideline: f64) -> String
             .ok()?
             .label(format!("guideline: {guideline:.0} pages a week"))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], RED));
-        c.configure_series_labels().position(SeriesLabelPosition::UpperRight).border_style(GREY).background_style(WHITE).draw().ok()?;
+        // No legend box: the caption names the line, so nothing covers a bar.
         Some(())
     })
 }
 
 /// The planner's view: pages per 12 h against rotation size, one point per
-/// team, with the overload guideline and the minimum healthy size.
-pub fn load_vs_rotation(points: &[(String, f64, f64)], max_per_12h: f64, min_size: f64) -> String {
-    let xmax = max_or(points.iter().map(|p| p.1).chain([min_size]), 4.0);
+/// team (red when below its own minimum: one site or several), with the
+/// overload guideline and the minimum healthy sizes for one site and, when
+/// a team has several, for the most sites.
+pub fn load_vs_rotation(points: &[(String, f64, f64, f64)], max_per_12h: f64, min_single: f64, min_multi: Option<f64>) -> String {
+    let xmax = max_or(points.iter().map(|p| p.1).chain([min_single]).chain(min_multi), 4.0).ceil();
     let ymax = max_or(points.iter().map(|p| p.2).chain([max_per_12h]), 1.0);
-    render(720, 380, |root| {
+    render(760, 400, |root| {
         let mut c = ChartBuilder::on(root)
             .margin(12)
-            .x_label_area_size(35)
-            .y_label_area_size(50)
-            .caption("Load against rotation size (last 4 weeks)", ("sans-serif", 15))
+            .x_label_area_size(40)
+            .y_label_area_size(55)
+            .caption("Load against rotation size (last 4 weeks)", ("sans-serif", 16))
             .build_cartesian_2d(0f64..xmax, 0f64..ymax)
             .ok()?;
-        c.configure_mesh().x_desc("people in rotation").y_desc("pages per 12 h").draw().ok()?;
+        c.configure_mesh()
+            .light_line_style(WHITE)
+            .x_labels((xmax as usize).min(16) + 1)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .x_desc("people in the rotation")
+            .y_desc("pages per 12 h on call")
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 13))
+            .draw()
+            .ok()?;
         c.draw_series([Rectangle::new([(0.0, max_per_12h), (xmax, ymax)], RED.mix(0.08).filled())]).ok()?;
-        c.draw_series([Rectangle::new([(0.0, 0.0), (min_size, ymax)], ORANGE.mix(0.08).filled())]).ok()?;
+        c.draw_series([Rectangle::new([(0.0, 0.0), (min_single, ymax)], ORANGE.mix(0.08).filled())]).ok()?;
         c.draw_series(LineSeries::new([(0.0, max_per_12h), (xmax, max_per_12h)], RED))
             .ok()?
             .label(format!("overloaded above {max_per_12h} pages / 12 h"))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], RED));
-        c.draw_series(LineSeries::new([(min_size, 0.0), (min_size, ymax)], ORANGE))
+        c.draw_series(LineSeries::new([(min_single, 0.0), (min_single, ymax)], ORANGE))
             .ok()?
-            .label(format!("understaffed below {min_size} people (one site)"))
+            .label(format!("too small below {min_single} people (one site)"))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], ORANGE));
-        for (name, x, y) in points {
-            c.draw_series([Circle::new((*x, *y), 4, BLUE.filled())]).ok()?;
-            c.draw_series([Text::new(crate::report::short(name, 18), (*x, *y), ("sans-serif", 11))]).ok()?;
+        if let Some(m) = min_multi {
+            c.draw_series(DashedLineSeries::new([(m, 0.0), (m, ymax)], 6, 4, ORANGE.stroke_width(1)))
+                .ok()?
+                .label(format!("too small below {m} people (several sites)"))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], ORANGE));
         }
-        c.configure_series_labels().border_style(GREY).background_style(WHITE).draw().ok()?;
+        for (k, (name, x, y, min)) in points.iter().enumerate() {
+            let color = if x < min || *y > max_per_12h { RED } else { BLUE };
+            c.draw_series([Circle::new((*x, *y), 5, color.filled())]).ok()?;
+            // Labels alternate above and below their point, so teams at the
+            // same size and load do not print over each other.
+            let dy = if k % 2 == 0 { -16 } else { 6 };
+            c.draw_series([EmptyElement::at((*x, *y)) + Text::new(crate::report::short(name, 18), (7, dy), ("sans-serif", 12))]).ok()?;
+        }
+        c.configure_series_labels().position(SeriesLabelPosition::UpperRight).label_font(("sans-serif", 12)).border_style(GREY).background_style(WHITE.mix(0.9)).draw().ok()?;
         Some(())
     })
 }
@@ -139,8 +164,12 @@ pub fn bars(title: &str, items: &[(String, f64)], limit: Option<f64>, bad_above:
             .caption(title, ("sans-serif", 14))
             .build_cartesian_2d(0f64..xmax, -0.5f64..(n as f64 - 0.5))
             .ok()?;
+        let counts = items.iter().all(|i| i.1.fract() == 0.0);
         c.configure_mesh()
             .disable_y_mesh()
+            .light_line_style(WHITE)
+            .x_label_formatter(&|v| if counts || xmax >= 20.0 { format!("{v:.0}") } else { format!("{v:.1}") })
+            .label_style(("sans-serif", 12))
             .y_labels(n)
             .y_label_formatter(&|v| {
                 let i = v.round();

@@ -507,7 +507,7 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
     // rotations
     let mut c = site.base("", "On-call rotations");
     let weeks = crate::analysis::load::verdict_weeks(&r.window);
-    let points: Vec<(String, f64, f64)> = r
+    let points: Vec<(String, f64, f64, f64)> = r
         .org
         .teams
         .teams
@@ -520,10 +520,11 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
                 .filter(|x| x.get("week").and_then(Value::as_str).is_some_and(|w| weeks.iter().any(|m| week_label(*m) == w)))
                 .filter_map(|x| x.get("pages").and_then(Value::as_i64))
                 .sum();
-            (t.name.clone(), t.rotation_size() as f64, pages as f64 / 56.0)
+            (t.name.clone(), t.rotation_size() as f64, pages as f64 / 56.0, crate::analysis::rotation::min_rotation(t.sites, &r.rotation) as f64)
         })
         .collect();
-    c.insert("load_chart", &charts::load_vs_rotation(&points, r.max_pages_per_12h, 8.0));
+    let two_sites = r.org.teams.teams.iter().filter(|t| t.sites > 1).map(|t| crate::analysis::rotation::min_rotation(t.sites, &r.rotation) as f64).fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))));
+    c.insert("load_chart", &charts::load_vs_rotation(&points, r.max_pages_per_12h, r.rotation.min_single_site as f64, two_sites));
     c.insert("verdicts", site.t("rotation_verdicts"));
     c.insert("plans", site.t("split_plans"));
     c.insert("load", site.t("team_load"));
@@ -592,9 +593,9 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
         c.insert("bands_chart", &charts::bars("Pages by local time of arrival", &band_items, None, true));
         let budget: Vec<(String, f64)> = keep("slos", "service")
             .iter()
-            .filter_map(|s| Some((format!("{} / {}", s.get("service")?.as_str()?, s.get("slo")?.as_str()?), s.get("budget_used")?.as_f64()?)))
+            .filter_map(|s| Some((format!("{} / {}", s.get("service")?.as_str()?, s.get("slo")?.as_str()?), 100.0 * s.get("budget_used")?.as_f64()?)))
             .collect();
-        c.insert("budget_chart", &if budget.is_empty() { String::new() } else { charts::bars("Error budget used (1 = all of it)", &budget, Some(1.0), true) });
+        c.insert("budget_chart", &if budget.is_empty() { String::new() } else { charts::bars("Error budget used (%; past the line = exhausted)", &budget, Some(100.0), true) });
         c.insert("verdicts", &site.verdicts_of(team));
         c.insert("plans", &rows_where(site.t("split_plans"), "team", team));
         c.insert("caused_elsewhere", &rows_where(site.t("attribution"), "culprit_team", team).into_iter().filter(|a| a.get("signal_service").and_then(Value::as_str).is_some_and(|s| site.team_of(s) != *team)).collect::<Vec<_>>());
