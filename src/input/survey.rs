@@ -110,8 +110,16 @@ fn parse_row(get: &dyn Fn(&str) -> String) -> std::result::Result<Answer, String
 /// Parses the survey text (`file` names it in messages).
 pub fn parse(text: &str, file: &str) -> Result<Survey> {
     let mut out = Survey::default();
+    // The columns' positions, found once from the header.
+    let mut idx: [Option<usize>; 5] = [None; 5];
     let (problems, skipped) = crate::input::read_csv_rows(text, file, "survey", &COLUMNS, |line, headers, rec| {
-        let get = |c: &str| headers.iter().position(|h| h == c).and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
+        if idx[0].is_none() {
+            idx = COLUMNS.map(|c| headers.iter().position(|h| h == c));
+        }
+        let get = |c: &str| {
+            let i = COLUMNS.iter().position(|x| *x == c).and_then(|k| idx[k]);
+            i.and_then(|i| rec.get(i)).unwrap_or("").trim().to_string()
+        };
         match parse_row(&get) {
             Ok(a) => out.rows.push(a),
             Err(msg) => {

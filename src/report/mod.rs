@@ -176,6 +176,8 @@ struct Site<'a> {
     /// per trend week (oldest first): the stored `team_load` and `services`
     /// rows by team / service
     trend: Vec<(String, BTreeMap<String, Map<String, Value>>, BTreeMap<String, Map<String, Value>>)>,
+    /// callees that are databases, brokers or external APIs
+    virtual_nodes: BTreeSet<String>,
 }
 
 impl<'a> Site<'a> {
@@ -214,7 +216,8 @@ impl<'a> Site<'a> {
                 (week.clone(), teams, services)
             })
             .collect();
-        Site { r, tables, services, teams, generated_at, trend }
+        let virtual_nodes = r.edges.iter().filter(|e| e.callee_type != "service").map(|e| e.callee.clone()).collect();
+        Site { r, tables, services, teams, generated_at, trend, virtual_nodes }
     }
 
     fn t(&self, name: &str) -> &[Map<String, Value>] {
@@ -332,7 +335,7 @@ fn node_team(site: &Site, node: &str, virt: bool) -> String {
 }
 
 fn is_virtual(site: &Site, node: &str) -> bool {
-    site.r.edges.iter().any(|e| e.callee == node && e.callee_type != "service")
+    site.virtual_nodes.contains(node)
 }
 
 /// The service page's "Where a request's time goes": per root operation of
