@@ -8,16 +8,28 @@
 //!   canonical span/trace ids (SPEC §1.1 accepts hex strings or binary):
 //!   hex decodes to bytes, binary stays, empty/all-zero ids become NULL
 //!   (no parent), any other string keeps its bytes behind a 0xFF marker.
+//! - `om_kind(s VARCHAR) -> TINYINT`, `om_status(s VARCHAR) -> TINYINT`: a
+//!   textual `SpanKind` (0–5) or `StatusCode` (0–2) in any spelling SPEC §1.1
+//!   accepts; NULL or blank is 0; NULL means none of them (an unusable row).
+//! - `om_blank(s VARCHAR) -> BOOLEAN`: NULL, empty or only whitespace.
+//! - `om_vnode(attrs MAP, kind TINYINT) -> VARCHAR` and `om_vtype(attrs MAP,
+//!   kind TINYINT) -> VARCHAR`: the virtual node a Client/Producer span
+//!   calls and its type (SPEC §2.1), from one pass over its attributes.
+//!
+//! The span-normalising functions replace per-row string SQL (`upper`,
+//! `trim`, `replace`, seven map lookups) that made up a third of the scan.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, Float64Array, Int64Array,
+    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, BooleanArray, Float64Array, Int8Array, Int64Array,
+    StringBuilder,
 };
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int8Type, Int64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
-    Accumulator, ColumnarValue, Volatility, create_udaf, create_udf,
+    Accumulator, ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, create_udaf,
+    create_udf,
 };
 use datafusion::prelude::SessionContext;
 
@@ -186,8 +198,177 @@ fn bucket_fn(args: &[ColumnarValue]) -> Result<ColumnarValue> {
     Ok(ColumnarValue::Array(Arc::new(out)))
 }
 
+/// Strings of any of Arrow's string types, read by index.
+enum Strs<'a> {
+    Utf8(&'a datafusion::arrow::array::StringArray),
+    Large(&'a datafusion::arrow::array::LargeStringArray),
+    View(&'a datafusion::arrow::array::StringViewArray),
+}
+
+impl<'a> Strs<'a> {
+    fn of(a: &'a dyn Array, what: &str) -> Result<Self> {
+        Ok(match a.data_type() {
+            DataType::Utf8 => Strs::Utf8(a.as_string::<i32>()),
+            DataType::LargeUtf8 => Strs::Large(a.as_string::<i64>()),
+            DataType::Utf8View => Strs::View(a.as_string_view()),
+            other => return exec_err!("{what}: expected strings, got {other}"),
+        })
+    }
+    fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Strs::Utf8(a) => (!a.is_null(i)).then(|| a.value(i)),
+            Strs::Large(a) => (!a.is_null(i)).then(|| a.value(i)),
+            Strs::View(a) => (!a.is_null(i)).then(|| a.value(i)),
+        }
+    }
+}
+
+/// A textual enum value as SPEC §1.1 spells it: trimmed, any case, with
+/// or without `prefix`; returns the code of the word at `words[code]` or of
+/// a digit up to `words.len() - 1`; `Some(0)` for blank, `None` for
+/// anything else.
+fn spelled(s: &str, prefix: &str, words: &[&str]) -> Option<i8> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Some(0);
+    }
+    let t = match t.get(..prefix.len()) {
+        Some(p) if p.eq_ignore_ascii_case(prefix) => &t[prefix.len()..],
+        _ => t,
+    };
+    if t.len() == 1 && t.as_bytes()[0].is_ascii_digit() {
+        let d = (t.as_bytes()[0] - b'0') as usize;
+        return (d < words.len()).then_some(d as i8);
+    }
+    words.iter().position(|w| w.eq_ignore_ascii_case(t)).map(|p| p as i8)
+}
+
+const KINDS: [&str; 6] = ["UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"];
+const STATUSES: [&str; 3] = ["UNSET", "OK", "ERROR"];
+
+fn spelled_fn(args: &[ArrayRef], prefix: &str, words: &[&str], what: &str) -> Result<ArrayRef> {
+    let a = Strs::of(args[0].as_ref(), what)?;
+    let out: Int8Array = (0..args[0].len()).map(|i| a.get(i).map_or(Some(0), |s| spelled(s, prefix, words))).collect();
+    Ok(Arc::new(out))
+}
+
+fn blank_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let a = Strs::of(args[0].as_ref(), "om_blank")?;
+    let out: BooleanArray = (0..args[0].len()).map(|i| Some(a.get(i).is_none_or(|s| s.trim().is_empty()))).collect();
+    Ok(Arc::new(out))
+}
+
+/// The callee attributes of SPEC §2.1 in priority order: the first
+/// non-empty one names the virtual node.
+const VNODE_KEYS: [&str; 7] =
+    ["peer.service", "db.system.name", "db.system", "messaging.system", "rpc.service", "server.address", "net.peer.name"];
+
+/// For each Client/Producer row (`kind` 3 or 4), the index in
+/// [`VNODE_KEYS`] of every key present with a non-empty value, as a bit set
+/// (first match of a key wins, like a map lookup), and the value of the
+/// highest-priority one; other rows get `None`.
+fn callee_attrs<'a>(args: &'a [ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, &'a str)>)) -> Result<()> {
+    let Some(map) = args[0].as_map_opt() else { return exec_err!("{what}: expected an attribute map, got {}", args[0].data_type()) };
+    let Some(kinds) = args[1].as_primitive_opt::<Int8Type>() else { return exec_err!("{what}: expected a TINYINT kind") };
+    let (keys, values) = (Strs::of(map.keys().as_ref(), what)?, Strs::of(map.values().as_ref(), what)?);
+    let offsets = map.value_offsets();
+    for i in 0..map.len() {
+        if !(kinds.is_valid(i) && matches!(kinds.value(i), 3 | 4)) {
+            each(None);
+            continue;
+        }
+        let (mut seen, mut found, mut best) = (0u8, 0u8, (usize::MAX, ""));
+        if map.is_valid(i) {
+            for e in offsets[i] as usize..offsets[i + 1] as usize {
+                let Some(k) = keys.get(e) else { continue };
+                let Some(p) = VNODE_KEYS.iter().position(|x| *x == k) else { continue };
+                if seen & (1 << p) != 0 {
+                    continue;
+                }
+                seen |= 1 << p;
+                match values.get(e) {
+                    Some(v) if !v.is_empty() => {
+                        found |= 1 << p;
+                        if p < best.0 {
+                            best = (p, v);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        each(Some((found, best.1)));
+    }
+    Ok(())
+}
+
+fn vnode_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let mut out = StringBuilder::new();
+    callee_attrs(args, "om_vnode", |c| out.append_option(c.and_then(|(found, v)| (found != 0).then_some(v))))?;
+    Ok(Arc::new(out.finish()))
+}
+
+fn vtype_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let mut out = StringBuilder::new();
+    callee_attrs(args, "om_vtype", |c| {
+        out.append_value(match c {
+            Some((found, _)) if found & 0b110 != 0 => "database",
+            Some((found, _)) if found & 0b1000 != 0 => "messaging",
+            _ => "external",
+        })
+    })?;
+    Ok(Arc::new(out.finish()))
+}
+
+/// A scalar function over arrays with a fixed return type and any argument
+/// types (each function checks its own). Its name identifies it.
+#[derive(Debug)]
+struct ArrayFn {
+    name: &'static str,
+    signature: Signature,
+    ret: DataType,
+    f: fn(&[ArrayRef]) -> Result<ArrayRef>,
+}
+
+impl PartialEq for ArrayFn {
+    fn eq(&self, o: &Self) -> bool {
+        self.name == o.name
+    }
+}
+impl Eq for ArrayFn {}
+impl std::hash::Hash for ArrayFn {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.name.hash(h)
+    }
+}
+
+impl ScalarUDFImpl for ArrayFn {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(self.ret.clone())
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        Ok(ColumnarValue::Array((self.f)(&arrays)?))
+    }
+}
+
+fn array_fn(name: &'static str, args: usize, ret: DataType, f: fn(&[ArrayRef]) -> Result<ArrayRef>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(ArrayFn { name, signature: Signature::any(args, Volatility::Immutable), ret, f })
+}
+
 /// Registers the pipeline's functions on a session.
 pub fn register(ctx: &SessionContext) {
+    ctx.register_udf(array_fn("om_kind", 1, DataType::Int8, |a| spelled_fn(a, "SPAN_KIND_", &KINDS, "om_kind")));
+    ctx.register_udf(array_fn("om_status", 1, DataType::Int8, |a| spelled_fn(a, "STATUS_CODE_", &STATUSES, "om_status")));
+    ctx.register_udf(array_fn("om_blank", 1, DataType::Boolean, blank_fn));
+    ctx.register_udf(array_fn("om_vnode", 2, DataType::Utf8, vnode_fn));
+    ctx.register_udf(array_fn("om_vtype", 2, DataType::Utf8, vtype_fn));
     ctx.register_udaf(create_udaf(
         "om_sketch",
         vec![DataType::Int64],
@@ -245,5 +426,57 @@ mod tests {
         assert_eq!(canonical_id_from_str(""), None);
         assert_eq!(canonical_id_from_str("0000000000000000"), None);
         assert_eq!(canonical_id_from_str("root"), Some(b"\xffroot".to_vec()));
+    }
+
+    #[test]
+    fn kinds_and_statuses_in_every_accepted_spelling() {
+        let k = |s: &str| spelled(s, "SPAN_KIND_", &KINDS);
+        assert_eq!([k("Server"), k(" span_kind_client "), k("SPAN_KIND_PRODUCER"), k("5"), k(""), k("  ")], [
+            Some(2),
+            Some(3),
+            Some(4),
+            Some(5),
+            Some(0),
+            Some(0)
+        ]);
+        assert_eq!([k("6"), k("serverx"), k("SPAN_KIND_"), k("-1")], [None; 4]);
+        let st = |s: &str| spelled(s, "STATUS_CODE_", &STATUSES);
+        assert_eq!([st("Error"), st("STATUS_CODE_OK"), st("unset"), st("2"), st("3"), st("fail")], [
+            Some(2),
+            Some(1),
+            Some(0),
+            Some(2),
+            None,
+            None
+        ]);
+    }
+
+    #[test]
+    fn the_callee_is_the_first_non_empty_attribute_by_priority() {
+        use datafusion::arrow::array::MapBuilder;
+        let mut m = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+        let rows: [&[(&str, &str)]; 5] = [
+            &[("db.system", "postgresql"), ("peer.service", ""), ("server.address", "db1")],
+            &[("net.peer.name", "x"), ("messaging.system", "kafka")],
+            &[("http.method", "GET")],
+            &[("db.system", "redis")],
+            &[("peer.service", "billing"), ("peer.service", "other")],
+        ];
+        for r in rows {
+            for (k, v) in r {
+                m.keys().append_value(k);
+                m.values().append_value(v);
+            }
+            m.append(true).unwrap();
+        }
+        let map: ArrayRef = Arc::new(m.finish());
+        let kinds: ArrayRef = Arc::new(Int8Array::from(vec![3, 4, 3, 2, 3]));
+        let args = [map, kinds];
+        let vnode = vnode_fn(&args).unwrap();
+        let vtype = vtype_fn(&args).unwrap();
+        let get = |a: &ArrayRef| (0..5).map(|i| a.as_string::<i32>().is_valid(i).then(|| a.as_string::<i32>().value(i).to_string())).collect::<Vec<_>>();
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(get(&vnode), vec![s("postgresql"), s("kafka"), None, None, s("billing")]);
+        assert_eq!(get(&vtype), vec![s("database"), s("messaging"), s("external"), s("external"), s("external")]);
     }
 }

@@ -525,8 +525,8 @@ fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result<Vec<(Strin
         Some((name, t)) => error_expr(&name, &t, file)?,
     };
     out.push((err, "is_error"));
-    let client_or_producer = format!("({}) IN (3, 4)", out.iter().find(|(_, a)| *a == "kind").map(|(e, _)| e.clone()).unwrap_or_default());
-    attributes(&r.cols, &client_or_producer, cfg.environment.is_some(), &mut out);
+    let kind = out.iter().find(|(_, a)| *a == "kind").map(|(e, _)| e.clone()).unwrap_or_default();
+    attributes(&r.cols, &kind, cfg.environment.is_some(), &mut out);
     out.push((bad_row_expr(r), BAD));
     Ok(out)
 }
@@ -546,7 +546,7 @@ fn bad_row_expr(r: &Resolved) -> String {
     if let Some((name, t)) = col("TraceId") {
         let c = q(&name);
         let empty = if is_string(&t) {
-            format!("{c} IS NULL OR trim(CAST({c} AS VARCHAR)) = ''")
+            format!("om_blank(CAST({c} AS VARCHAR))")
         } else if is_binary(&t) {
             format!("{c} IS NULL OR arrow_cast({c}, 'Binary') = X''")
         } else {
@@ -564,20 +564,16 @@ fn bad_row_expr(r: &Resolved) -> String {
         let neg = if is_int(&t) { format!("{c} < 0") } else { format!("TRY_CAST({c} AS DOUBLE) < 0") };
         checks.push((neg, "negative_duration"));
     }
-    let spelled = |name: &str, t: &DataType, prefix: &str, words: &str, max: i32| -> String {
+    // A string spelling none of the accepted words: the functions give NULL.
+    let spelled = |name: &str, t: &DataType, f: &str, max: i32| -> String {
         let c = q(name);
-        if is_int(t) {
-            format!("{c} < 0 OR {c} > {max}")
-        } else {
-            format!("trim(CAST({c} AS VARCHAR)) <> '' AND replace(upper(trim(CAST({c} AS VARCHAR))), '{prefix}', '') NOT IN ({words})")
-        }
+        if is_int(t) { format!("{c} < 0 OR {c} > {max}") } else { format!("{f}(CAST({c} AS VARCHAR)) IS NULL") }
     };
     if let Some((name, t)) = col("SpanKind") {
-        let words = "'UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER', '0', '1', '2', '3', '4', '5'";
-        checks.push((spelled(&name, &t, "SPAN_KIND_", words, 5), "unknown_span_kind"));
+        checks.push((spelled(&name, &t, "om_kind", 5), "unknown_span_kind"));
     }
     if let Some((name, t)) = col("StatusCode") {
-        checks.push((spelled(&name, &t, "STATUS_CODE_", "'UNSET', 'OK', 'ERROR', '0', '1', '2'", 2), "unknown_status_code"));
+        checks.push((spelled(&name, &t, "om_status", 2), "unknown_status_code"));
     }
     let whens: Vec<String> = checks.iter().map(|(cond, code)| format!("WHEN {cond} THEN '{code}'")).collect();
     format!("CASE {} END", whens.join(" "))
@@ -597,14 +593,7 @@ pub fn bad_row_reason(code: &str) -> &str {
 
 fn kind_expr(name: &str, t: &DataType, file: &str) -> Result<String> {
     let kind = if is_string(t) {
-        format!(
-            "CAST(CASE replace(upper(trim(CAST({c} AS VARCHAR))), 'SPAN_KIND_', '') \
-             WHEN 'INTERNAL' THEN 1 WHEN 'SERVER' THEN 2 WHEN 'CLIENT' THEN 3 \
-             WHEN 'PRODUCER' THEN 4 WHEN 'CONSUMER' THEN 5 \
-             WHEN '1' THEN 1 WHEN '2' THEN 2 WHEN '3' THEN 3 WHEN '4' THEN 4 WHEN '5' THEN 5 \
-             ELSE 0 END AS TINYINT)",
-            c = q(&name)
-        )
+        format!("COALESCE(om_kind(CAST({} AS VARCHAR)), 0)", q(name))
     } else if is_int(t) {
         format!("CAST(CASE WHEN {c} BETWEEN 0 AND 5 THEN {c} ELSE 0 END AS TINYINT)", c = q(name))
     } else {
@@ -615,10 +604,7 @@ fn kind_expr(name: &str, t: &DataType, file: &str) -> Result<String> {
 
 fn error_expr(name: &str, t: &DataType, file: &str) -> Result<String> {
     let err = if is_string(t) {
-        format!(
-            "COALESCE(replace(upper(trim(CAST({c} AS VARCHAR))), 'STATUS_CODE_', '') IN ('ERROR', '2'), false)",
-            c = q(&name)
-        )
+        format!("COALESCE(om_status(CAST({} AS VARCHAR)) = 2, false)", q(name))
     } else if is_int(t) {
         format!("COALESCE({} = 2, false)", q(name))
     } else {
@@ -628,15 +614,10 @@ fn error_expr(name: &str, t: &DataType, file: &str) -> Result<String> {
 }
 
 /// Virtual-node name and type, and the environment, from the attribute maps.
-/// Map lookups are the costly part of the scan, so the callee attributes are
-/// looked up only for Client/Producer spans (`CASE` evaluates its branch on
-/// the matching rows only) and the environment only when a run filters on it.
-fn attributes(
-    cols: &BTreeMap<&'static str, (String, DataType)>,
-    client_or_producer: &str,
-    need_env: bool,
-    out: &mut Vec<(String, &'static str)>,
-) {
+/// The callee attributes are found in one pass over each Client/Producer
+/// span's map (`om_vnode`, `om_vtype`); the environment is looked up only
+/// when a run filters on it.
+fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, kind: &str, need_env: bool, out: &mut Vec<(String, &'static str)>) {
     let attr = |canon: &str, key: &str| -> String {
         match cols.get(canon).cloned() {
             Some((name, DataType::Map(_, _))) => {
@@ -645,26 +626,17 @@ fn attributes(
             _ => "CAST(NULL AS VARCHAR)".to_string(),
         }
     };
-    let vnode_keys = [
-        "peer.service",
-        "db.system.name",
-        "db.system",
-        "messaging.system",
-        "rpc.service",
-        "server.address",
-        "net.peer.name",
-    ];
-    let vnode = vnode_keys.iter().map(|k| attr("SpanAttributes", k)).collect::<Vec<_>>().join(", ");
-    out.push((format!("CASE WHEN {client_or_producer} THEN COALESCE({vnode}) END"), "vnode"));
-    out.push((
-        format!(
-            "CASE WHEN NOT {client_or_producer} THEN 'external' WHEN COALESCE({}, {}) IS NOT NULL THEN 'database' WHEN {} IS NOT NULL THEN 'messaging' ELSE 'external' END",
-            attr("SpanAttributes", "db.system.name"),
-            attr("SpanAttributes", "db.system"),
-            attr("SpanAttributes", "messaging.system")
-        ),
-        "vtype",
-    ));
+    match cols.get("SpanAttributes") {
+        Some((name, DataType::Map(_, _))) => {
+            let kind = format!("CAST({kind} AS TINYINT)");
+            out.push((format!("om_vnode({}, {kind})", q(name)), "vnode"));
+            out.push((format!("om_vtype({}, {kind})", q(name)), "vtype"));
+        }
+        _ => {
+            out.push(("CAST(NULL AS VARCHAR)".to_string(), "vnode"));
+            out.push(("'external'".to_string(), "vtype"));
+        }
+    }
     let env = if need_env {
         format!(
             "COALESCE({}, {})",
