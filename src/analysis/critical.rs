@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::hash::FastMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray, BinaryArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int8Type, Int32Type, Int64Type};
 use datafusion::prelude::SessionContext;
@@ -23,11 +23,12 @@ use crate::error::Result;
 use crate::queries;
 use crate::table::{Rows, f, i, read, s};
 
-/// One span as the walk sees it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Span<'a> {
-    pub span_id: &'a [u8],
-    pub parent_id: Option<&'a [u8]>,
+/// One span as the walk sees it. Ids are [`IdKeys`]: integers that
+/// compare as the ids' bytes do.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Span {
+    pub span_id: u128,
+    pub parent_id: Option<u128>,
     pub start: i64,
     pub end: i64,
     /// OpenTelemetry kind: 0 unspecified, 1 internal, 2 server, 3 client,
@@ -80,7 +81,7 @@ impl Walker {
         let lo = self.kids.len();
         let id = Some(spans[k].span_id);
         let from = self.by_parent.partition_point(|&c| spans[c].parent_id < id);
-        let to = self.by_parent.partition_point(|&c| spans[c].parent_id <= id);
+        let to = from + self.by_parent[from..].partition_point(|&c| spans[c].parent_id <= id);
         for i in from..to {
             let c = self.by_parent[i];
             // a child wholly outside the parent is dropped with its subtree
@@ -88,7 +89,7 @@ impl Walker {
                 self.kids.push((c, spans[c].start.max(start), spans[c].end.min(end)));
             }
         }
-        self.kids[lo..].sort_unstable_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(spans[a.0].span_id.cmp(spans[b.0].span_id)));
+        self.kids[lo..].sort_unstable_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(spans[a.0].span_id.cmp(&spans[b.0].span_id)));
         self.frames.push((k, start, lo, lo, end));
     }
 
@@ -160,6 +161,40 @@ impl<'a> Names<'a> {
     }
 }
 
+/// Span ids as integers that compare as the ids' bytes do, so the walk
+/// sorts and searches integers: an id of up to 15 bytes is packed
+/// big-endian with its length in the low byte (a prefix sorts first); if
+/// the unit has a longer id (long textual ids, rare), every id is its rank
+/// among all the unit's ids instead.
+pub struct IdKeys<'a> {
+    ranks: Option<FastMap<&'a [u8], u128>>,
+}
+
+impl<'a> IdKeys<'a> {
+    pub fn new(arrays: &[&'a BinaryArray]) -> Self {
+        let long = arrays.iter().any(|a| a.value_offsets().windows(2).any(|w| w[1] - w[0] > 15));
+        if !long {
+            return IdKeys { ranks: None };
+        }
+        let mut all: Vec<&[u8]> = arrays.iter().flat_map(|a| a.iter().flatten()).collect();
+        all.sort_unstable();
+        all.dedup();
+        IdKeys { ranks: Some(all.into_iter().enumerate().map(|(i, id)| (id, i as u128)).collect()) }
+    }
+
+    pub fn key(&self, id: &[u8]) -> u128 {
+        match &self.ranks {
+            Some(r) => r[id],
+            None => {
+                let mut b = [0u8; 16];
+                b[..id.len()].copy_from_slice(id);
+                b[15] = id.len() as u8;
+                u128::from_be_bytes(b)
+            }
+        }
+    }
+}
+
 fn col(b: &RecordBatch, name: &str, dt: &DataType) -> Result<Arc<dyn Array>> {
     let c = b.column_by_name(name).ok_or_else(|| crate::error::Error::Other(format!("no column {name}")))?;
     Ok(if c.data_type() == dt { c.clone() } else { cast(c, dt)? })
@@ -206,82 +241,149 @@ struct Partial<'a> {
     nodes: FastMap<(i64, u32, u32, u32), (i64, i64)>,
 }
 
-/// Walks the traces `gs` (groups of rows in `order` between `offset`s).
-fn walk_groups<'a>(cols: &'a [Cols], order: &[(u32, u32)], offset: &[usize], gs: &[usize]) -> Partial<'a> {
+/// A span copied out of the columns into its trace's place: the walk then
+/// reads one trace's spans from contiguous memory (the rows of a trace lie
+/// scattered through the unit, and reading each column at random was most
+/// of the stage's time).
+#[derive(Clone, Copy, Default)]
+struct Row {
+    span: Span,
+    day: i32,
+    batch: u32,
+    row: u32,
+}
+
+/// Rows per chunk of traces: a chunk's rows are copied (≈ 100 bytes each)
+/// before its traces are walked; small chunks stay in the caches.
+const CHUNK_ROWS: usize = 1 << 18;
+
+/// Copies the rows of the traces `gs` into trace order and walks them.
+/// `rows`: the chunk's rows (indices into the unit's rows, ascending, so
+/// the columns are read front to back); `starts`: each batch's first row.
+fn walk_chunk<'a>(
+    cols: &'a [Cols],
+    keys: &IdKeys,
+    (row_group, starts): (&[u32], &[usize]),
+    offset: &[usize],
+    gs: std::ops::Range<usize>,
+    rows_in: &[u32],
+) -> Partial<'a> {
     let mut out = Partial::default();
     let names = &mut out.names;
-    let mut walker = Walker::default();
-    let mut spans: Vec<Span> = vec![];
-    let mut svc_of: Vec<u32> = vec![];
-    let mut by_id: Vec<usize> = vec![];
-    let mut cross: Vec<bool> = vec![];
-    for &g in gs {
-        let rows = &order[offset[g]..offset[g + 1]];
-        spans.clear();
-        svc_of.clear();
-        for &(b, r) in rows {
-            let (c, r) = (&cols[b as usize], r as usize);
-            let (sp, pa) = (c.span.as_binary::<i32>(), c.parent.as_binary::<i32>());
-            let (st, du, ki) = (c.start.as_primitive::<Int64Type>(), c.dur.as_primitive::<Int64Type>(), c.kind.as_primitive::<Int8Type>());
-            let svc = names.id(c.service.as_string_view().value(r));
-            svc_of.push(svc);
-            spans.push(Span {
-                span_id: sp.value(r),
-                parent_id: (!pa.is_null(r)).then(|| pa.value(r)),
+    let base = offset[gs.start];
+    let mut rows = vec![Row::default(); offset[gs.end] - base];
+    let mut fill: Vec<usize> = offset[gs.start..gs.end].iter().map(|o| o - base).collect();
+    let mut last_svc: (&str, u32) = ("", u32::MAX);
+    let mut b = 0usize;
+    for &k in rows_in {
+        let k = k as usize;
+        while k >= starts[b + 1] {
+            b += 1;
+        }
+        let (c, r) = (&cols[b], k - starts[b]);
+        let (sp, pa) = (c.span.as_binary::<i32>(), c.parent.as_binary::<i32>());
+        let (st, du, ki) = (c.start.as_primitive::<Int64Type>(), c.dur.as_primitive::<Int64Type>(), c.kind.as_primitive::<Int8Type>());
+        let name = c.service.as_string_view().value(r);
+        if last_svc.1 == u32::MAX || last_svc.0 != name {
+            last_svc = (name, names.id(name));
+        }
+        let slot = &mut fill[row_group[k] as usize - gs.start];
+        rows[*slot] = Row {
+            span: Span {
+                span_id: keys.key(sp.value(r)),
+                parent_id: (!pa.is_null(r)).then(|| keys.key(pa.value(r))),
                 start: st.value(r),
                 end: st.value(r).saturating_add(du.value(r).max(0)),
                 kind: ki.value(r) as i64,
-                node: svc,
-            });
-        }
+                node: last_svc.1,
+            },
+            day: c.day.as_primitive::<Int32Type>().value(r),
+            batch: b as u32,
+            row: r as u32,
+        };
+        *slot += 1;
+    }
+    let mut walker = Walker::default();
+    let mut spans: Vec<Span> = vec![];
+    let mut by_id: Vec<usize> = vec![];
+    let mut cross: Vec<bool> = vec![];
+    for g in gs {
+        let trace = &rows[offset[g] - base..offset[g + 1] - base];
+        spans.clear();
+        spans.extend(trace.iter().map(|r| r.span));
         // §2.2: a Client/Producer span with no child in another service
         // that names a virtual node (not its own service) credits it.
         by_id.clear();
         by_id.extend(0..spans.len());
-        by_id.sort_unstable_by(|&a, &b| spans[a].span_id.cmp(spans[b].span_id));
+        by_id.sort_unstable_by_key(|&a| spans[a].span_id);
         cross.clear();
         cross.resize(spans.len(), false);
         for c in 0..spans.len() {
             let Some(pid) = spans[c].parent_id else { continue };
             let lo = by_id.partition_point(|&p| spans[p].span_id < pid);
-            let hi = by_id.partition_point(|&p| spans[p].span_id <= pid);
-            if by_id[lo..hi].iter().any(|&p| svc_of[p] != svc_of[c]) {
+            let hi = lo + by_id[lo..].partition_point(|&p| spans[p].span_id <= pid);
+            if by_id[lo..hi].iter().any(|&p| trace[p].span.node != spans[c].node) {
                 for &p in &by_id[lo..hi] {
                     cross[p] = true;
                 }
             }
         }
-        for (k, &(b, r)) in rows.iter().enumerate() {
+        for (k, row) in trace.iter().enumerate() {
             if !matches!(spans[k].kind, 3 | 4) || cross[k] {
                 continue;
             }
-            let vn = cols[b as usize].vnode.as_string_view();
-            let r = r as usize;
-            if !vn.is_null(r) && vn.value(r) != names.names[svc_of[k] as usize] {
+            let vn = cols[row.batch as usize].vnode.as_string_view();
+            let r = row.row as usize;
+            if !vn.is_null(r) && vn.value(r) != names.names[row.span.node as usize] {
                 spans[k].node = names.id(vn.value(r));
             }
         }
         walker.prepare(&spans);
-        for (k, &(b, r)) in rows.iter().enumerate() {
+        for (k, row) in trace.iter().enumerate() {
             let s = &spans[k];
             if s.parent_id.is_some() || !matches!(s.kind, 0..=2) || s.end <= s.start {
                 continue;
             }
-            let (c, r) = (&cols[b as usize], r as usize);
-            let day = c.day.as_primitive::<Int32Type>().value(r) as i64;
-            let op = names.id(c.name.as_string_view().value(r));
-            let e = out.roots.entry((day, svc_of[k], op)).or_default();
+            let svc = row.span.node;
+            let op = names.id(cols[row.batch as usize].name.as_string_view().value(row.row as usize));
+            let e = out.roots.entry((row.day as i64, svc, op)).or_default();
             e.0 += 1;
             e.1 += s.end - s.start;
             walker.walk(&spans, k);
             for &(node, ns) in &walker.credits {
-                let e = out.nodes.entry((day, svc_of[k], op, node)).or_default();
+                let e = out.nodes.entry((row.day as i64, svc, op, node)).or_default();
                 e.0 += 1;
                 e.1 += ns;
             }
         }
     }
     out
+}
+
+/// A group (trace) id per row, in row order, and the number of groups.
+/// Trace ids of 16 bytes (all of OpenTelemetry's) are hashed as integers.
+fn group_rows(cols: &[Cols]) -> (Vec<u32>, usize) {
+    let rows: usize = cols.iter().map(|c| c.trace.len()).sum();
+    let mut ids16: FastMap<u128, u32> = FastMap::default();
+    ids16.reserve(rows / 16);
+    let mut other: FastMap<&[u8], u32> = FastMap::default();
+    let mut n = 0u32;
+    let mut row_group: Vec<u32> = Vec::with_capacity(rows);
+    for c in cols {
+        let tr = c.trace.as_binary::<i32>();
+        for r in 0..tr.len() {
+            let id = tr.value(r);
+            let g = match <[u8; 16]>::try_from(id) {
+                Ok(b) => *ids16.entry(u128::from_ne_bytes(b)).or_insert(n),
+                Err(_) => *other.entry(id).or_insert(n),
+            };
+            if g == n {
+                n += 1;
+            }
+            row_group.push(g);
+        }
+    }
+    (row_group, n as usize)
 }
 
 /// Walks every qualifying trace of the unit's `window_spans` and registers
@@ -291,48 +393,56 @@ pub async fn daily(ctx: &SessionContext) -> Result<()> {
     let t = engine::query(ctx, queries::CRITICAL_PATH_SPANS).await?;
     let cols: Vec<Cols> = t.batches.iter().map(Cols::new).collect::<Result<_>>()?;
     tracing::debug!("critical path: {} rows read in {:?}", t.batches.iter().map(|b| b.num_rows()).sum::<usize>(), t0.elapsed());
-    let mut names = Names::default();
-    let mut roots: FastMap<(i64, u32, u32), (i64, i64)> = FastMap::default();
-    let mut nodes: FastMap<(i64, u32, u32, u32), (i64, i64)> = FastMap::default();
-    // Rows grouped by trace: a group id per row, then one flat order.
-    let mut group: FastMap<&[u8], u32> = FastMap::default();
-    group.reserve(t.batches.iter().map(|b| b.num_rows()).sum::<usize>() / 8);
-    let mut row_group: Vec<u32> = vec![];
-    for c in &cols {
-        let tr = c.trace.as_binary::<i32>();
-        for r in 0..tr.len() {
-            let n = group.len() as u32;
-            row_group.push(*group.entry(tr.value(r)).or_insert(n));
-        }
-    }
-    let mut offset = vec![0usize; group.len() + 1];
+    let ids: Vec<&BinaryArray> = cols.iter().flat_map(|c| [c.span.as_binary::<i32>(), c.parent.as_binary::<i32>()]).collect();
+    let keys = IdKeys::new(&ids);
+    let (row_group, groups) = group_rows(&cols);
+    let mut offset = vec![0usize; groups + 1];
     for &g in &row_group {
         offset[g as usize + 1] += 1;
     }
-    for g in 0..group.len() {
+    for g in 0..groups {
         offset[g + 1] += offset[g];
     }
-    let mut fill = offset.clone();
-    let mut order = vec![(0u32, 0u32); row_group.len()];
-    let mut g_iter = row_group.iter();
-    for (b, c) in cols.iter().enumerate() {
-        for r in 0..c.trace.len() {
-            let g = *g_iter.next().unwrap() as usize;
-            order[fill[g]] = (b as u32, r as u32);
-            fill[g] += 1;
-        }
-    }
-    drop(group);
     tracing::debug!("critical path: grouped by trace at {:?}", t0.elapsed());
-    // Traces are independent: chunks of them are walked in parallel, each
-    // with its own names and sums, merged by name afterwards (the sums are
-    // exact in any order).
-    let groups: Vec<usize> = (0..offset.len() - 1).collect();
+    // Chunks of whole traces, walked in parallel, each with its own names
+    // and sums, merged by name afterwards (the sums are exact in any order).
+    let mut chunks = vec![];
+    let mut chunk_of = vec![0u32; groups];
+    let mut from = 0;
+    for g in 0..groups {
+        if offset[g + 1] - offset[from] > CHUNK_ROWS && g > from {
+            chunks.push(from..g);
+            from = g;
+        }
+        chunk_of[g] = chunks.len() as u32;
+    }
+    chunks.push(from..groups);
+    // Each chunk's rows, ascending (a counting sort by chunk).
+    let mut chunk_at: Vec<usize> = chunks.iter().map(|c| offset[c.start]).collect();
+    let mut by_chunk = vec![0u32; row_group.len()];
+    for (k, &g) in row_group.iter().enumerate() {
+        let at = &mut chunk_at[chunk_of[g as usize] as usize];
+        by_chunk[*at] = k as u32;
+        *at += 1;
+    }
+    let mut starts = vec![0usize];
+    for c in &cols {
+        starts.push(starts.last().unwrap() + c.trace.len());
+    }
     let parts: Vec<Partial> = {
         use rayon::prelude::*;
-        let chunk = (groups.len() / 64).max(256);
-        groups.par_chunks(chunk).map(|gs| walk_groups(&cols, &order, &offset, gs)).collect()
+        let (rg, st, by) = (&row_group, &starts, &by_chunk);
+        chunks
+            .into_par_iter()
+            .map(|gs| {
+                let rows = &by[offset[gs.start]..offset[gs.end]];
+                walk_chunk(&cols, &keys, (rg, st), &offset, gs, rows)
+            })
+            .collect()
     };
+    let mut names = Names::default();
+    let mut roots: FastMap<(i64, u32, u32), (i64, i64)> = FastMap::default();
+    let mut nodes: FastMap<(i64, u32, u32, u32), (i64, i64)> = FastMap::default();
     for p in parts {
         let ids: Vec<u32> = p.names.names.iter().map(|n| names.id(n)).collect();
         for ((d, svc, op), v) in p.roots {
@@ -418,9 +528,10 @@ mod tests {
     /// a fixed list.
     const NODES: [&str; 14] = ["web", "a", "b", "c", "d", "e", "x", "y", "api", "postgresql", "worker", "mysql", "redis", "wk"];
 
-    fn sp<'a>(id: &'a str, parent: &'a str, start: i64, end: i64, kind: i64, node: &str) -> Span<'a> {
+    fn sp(id: &str, parent: &str, start: i64, end: i64, kind: i64, node: &str) -> Span {
         let node = NODES.iter().position(|n| *n == node).unwrap() as u32;
-        Span { span_id: id.as_bytes(), parent_id: (!parent.is_empty()).then(|| parent.as_bytes()), start, end, kind, node }
+        let keys = IdKeys { ranks: None };
+        Span { span_id: keys.key(id.as_bytes()), parent_id: (!parent.is_empty()).then(|| keys.key(parent.as_bytes())), start, end, kind, node }
     }
 
     fn credits(spans: &[Span]) -> Vec<(&'static str, i64)> {
@@ -431,6 +542,27 @@ mod tests {
         let mut v: Vec<(&str, i64)> = c.into_iter().map(|(n, ns)| (NODES[n as usize], ns)).collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn id_keys_compare_as_the_ids_bytes_do() {
+        let ids: [&[u8]; 8] = [b"", b"\x00", b"a", b"a\x00", b"ab", b"b", &[0xff; 15], b"\x01\x02\x03\x04\x05\x06\x07\x08"];
+        let long: &[u8] = b"a-very-long-textual-span-id";
+        let bins: Vec<BinaryArray> = vec![ids.iter().copied().map(Some).collect(), vec![Some(long)].into_iter().collect()];
+        let packed = IdKeys { ranks: None };
+        let ranked = IdKeys::new(&bins.iter().collect::<Vec<_>>());
+        assert!(ranked.ranks.is_some(), "an id over 15 bytes switches to ranks");
+        assert!(IdKeys::new(&[&bins[0]]).ranks.is_none());
+        let mut all = ids.to_vec();
+        all.push(long);
+        for a in &all {
+            for b in &all {
+                assert_eq!(ranked.key(a).cmp(&ranked.key(b)), a.cmp(b), "{a:?} {b:?}");
+                if a.len() <= 15 && b.len() <= 15 {
+                    assert_eq!(packed.key(a).cmp(&packed.key(b)), a.cmp(b), "{a:?} {b:?}");
+                }
+            }
+        }
     }
 
     #[test]
