@@ -8,6 +8,14 @@
 # needed columns. Results are saved to target/bench-data/results.json.
 # Set NO_PEERS=1 to skip the baselines.
 #
+# Every size runs on both layouts `generate` writes: `clickhouse` (the
+# Collector's ClickHouse order, a trace's spans scattered; what real exports
+# look like) and `trace` (a trace's spans adjacent). ownermap runs with its
+# default config (so its default memory limit). On the smallest size the
+# peers' edges and services are checked against ownermap's (benches/
+# selfcheck.py), so the ratios compare like with like. Prints a Markdown
+# table with the ratios the README's performance section quotes.
+#
 # Usage: benches/bench.sh [SPANS_PER_DAY ...]     (default: 1000000 10000000)
 #        benches/bench.sh week     7 days x 10 M spans under memory_limit 4g:
 #                                  a full run, then last night's run (6 days)
@@ -53,37 +61,62 @@ if [ "${1:-}" = week ]; then
   exit 0
 fi
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(1000000 10000000)
+if [ -z "${NO_PEERS:-}" ] && [ ! -x target/bench-venv/bin/python ]; then
+  python3 -m venv target/bench-venv
+  target/bench-venv/bin/pip install -q duckdb polars
+fi
 results="["
+table="| spans | layout | ownermap \`run\` | DuckDB core | Polars core | bare scan | ÷ faster peer (target ≤ 0.5) | ÷ bare scan (target ≤ 6) | peak RSS (target ≤ 1.5 GB) |
+|---|---|---|---|---|---|---|---|---|"
+selfcheck=0
 for n in "${sizes[@]}"; do
-  dir="$DATA/d$n"
-  if [ ! -f "$dir/ownermap.toml" ]; then
-    echo "generating $n spans into $dir"
-    OWNERMAP_LOG=warn "$BIN" generate --out "$dir" --services 40 --days 1 --spans-per-day "$n" --end 2026-11-22 --seed 7
-  fi
-  out="$DATA/out-$n"
-  OWNERMAP_LOG=warn /usr/bin/time -f "%e %M" -o "$DATA/time-$n" "$BIN" run --config "$dir/ownermap.toml" --out "$out" --full
-  read -r wall rss_kb < "$DATA/time-$n"
-  spans=$(python3 -c "import json;print(json.load(open('$out/summary.json'))['spans_in_window'])")
-  stages=$(python3 -c "import json;print(json.dumps({s['stage']: round(s['seconds'],2) for s in json.load(open('$out/summary.json'))['stages']}))")
-  rate=$(python3 -c "print(int($spans/max($wall,1e-9)))")
-  mb=$(python3 -c "import json;s=json.load(open('$out/summary.json'));print(round(s['bytes_read']/1048576,1), s['files_read'], s['files_pruned'])")
-  printf '%12s spans  %8.2f s  %12s spans/s  peak RSS %6.2f GB  read MB/files/pruned %s  stages %s\n' "$spans" "$wall" "$rate" "$(python3 -c "print($rss_kb/1048576)")" "$mb" "$stages"
-  peers="{}"
-  if [ -z "${NO_PEERS:-}" ]; then
-    if [ ! -x target/bench-venv/bin/python ]; then
-      python3 -m venv target/bench-venv
-      target/bench-venv/bin/pip install -q duckdb polars
+  for layout in clickhouse trace; do
+    dir="$DATA/d$n-$layout"
+    if [ ! -f "$dir/ownermap.toml" ]; then
+      echo "generating $n spans ($layout layout) into $dir"
+      OWNERMAP_LOG=warn "$BIN" generate --out "$dir" --services 40 --days 1 --spans-per-day "$n" --end 2026-11-22 --seed 7 --layout "$layout"
     fi
-    peers="{"
-    for p in bare_scan duckdb_core polars_core; do
-      /usr/bin/time -f "%e %M" -o "$DATA/time-$p" target/bench-venv/bin/python "benches/peers/$p.py" "$dir/spans" > /dev/null
-      read -r pw pr < "$DATA/time-$p"
-      printf '%12s %-12s %8.2f s  %26s peak RSS %6.2f GB\n' "" "$p" "$pw" "" "$(python3 -c "print($pr/1048576)")"
-      peers+="\"$p\": {\"wall_s\": $pw, \"peak_rss_kb\": $pr},"
-    done
-    peers="${peers%,}}"
-  fi
-  results+="{\"spans\": $spans, \"wall_s\": $wall, \"spans_per_s\": $rate, \"peak_rss_kb\": $rss_kb, \"stages\": $stages, \"peers\": $peers},"
+    out="$DATA/out-$n-$layout"
+    # Read once so every command below finds the files in the OS cache.
+    cat "$dir"/spans/*/*.parquet > /dev/null
+    OWNERMAP_LOG=warn /usr/bin/time -f "%e %M" -o "$DATA/time-run" "$BIN" run --config "$dir/ownermap.toml" --out "$out" --full
+    read -r wall rss_kb < "$DATA/time-run"
+    spans=$(python3 -c "import json;print(json.load(open('$out/summary.json'))['spans_in_window'])")
+    stages=$(python3 -c "
+import json; st = {}
+for s in json.load(open('$out/summary.json'))['stages']: st[s['stage']] = round(st.get(s['stage'], 0) + s['seconds'], 2)
+print(json.dumps(st))")
+    rate=$(python3 -c "print(int($spans/max($wall,1e-9)))")
+    printf '%12s spans  %-10s  %8.2f s  %12s spans/s  peak RSS %5.2f GB  stages %s\n' "$spans" "$layout" "$wall" "$rate" "$(python3 -c "print($rss_kb/1048576)")" "$stages"
+    peers="{}"
+    declare -A pw=()
+    if [ -z "${NO_PEERS:-}" ]; then
+      peers="{"
+      for p in bare_scan duckdb_core polars_core; do
+        dump=()
+        [ "$n" = "${sizes[0]}" ] && [ "$p" != bare_scan ] && dump=("$DATA/peer-$p.json")
+        /usr/bin/time -f "%e %M" -o "$DATA/time-$p" target/bench-venv/bin/python "benches/peers/$p.py" "$dir/spans" "${dump[@]}" > /dev/null
+        read -r w r < "$DATA/time-$p"
+        pw[$p]=$w
+        printf '%12s %-12s %8.2f s  %26s peak RSS %5.2f GB\n' "" "$p" "$w" "" "$(python3 -c "print($r/1048576)")"
+        peers+="\"$p\": {\"wall_s\": $w, \"peak_rss_kb\": $r},"
+        if [ ${#dump[@]} -gt 0 ]; then
+          python3 benches/selfcheck.py "$out" "${dump[0]}" "$p" || selfcheck=1
+        fi
+      done
+      peers="${peers%,}}"
+      row=$(python3 -c "
+w, rss, b, d, p = $wall, $rss_kb / 1048576, ${pw[bare_scan]}, ${pw[duckdb_core]}, ${pw[polars_core]}
+f = min(d, p)
+print(f'| {$spans:,} | $layout | {w:.2f} s | {d:.2f} s | {p:.2f} s | {b:.2f} s | {w / f:.2f} × | {w / b:.1f} × | {rss:.2f} GB |')")
+      table+=$'\n'"$row"
+    fi
+    results+="{\"spans\": $spans, \"layout\": \"$layout\", \"wall_s\": $wall, \"spans_per_s\": $rate, \"peak_rss_kb\": $rss_kb, \"stages\": $stages, \"peers\": $peers},"
+  done
 done
 echo "${results%,}]" > "$DATA/results.json"
+echo
+echo "$table"
+echo
 echo "saved $DATA/results.json"
+[ "$selfcheck" -eq 0 ] || { echo "self-check failed: a peer's edges or services differ from ownermap's" >&2; exit 1; }

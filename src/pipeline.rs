@@ -581,7 +581,7 @@ async fn compute_seam(
 }
 
 /// How many buckets of traces a run uses: `engine.trace_buckets` when set;
-/// else, under a memory limit, enough that one bucket's spans (~400 bytes a
+/// else, under a memory limit, enough that one bucket's spans (~300 bytes a
 /// span in memory) take at most a third of the limit (the rest is for the
 /// joins and the shuffle's writers); else 1.
 pub fn trace_buckets(cfg: &Config, rows: u64) -> usize {
@@ -590,7 +590,7 @@ pub fn trace_buckets(cfg: &Config, rows: u64) -> usize {
     }
     match cfg.engine.memory_limit {
         Some(limit) if limit > 0 => {
-            let need = rows.saturating_mul(400) as f64;
+            let need = rows.saturating_mul(300) as f64;
             ((need / (limit as f64 / 3.0)).ceil() as usize).clamp(1, 64)
         }
         _ => 1,
