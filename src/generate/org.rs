@@ -6,7 +6,8 @@ use super::rng::Rng;
 
 pub const TEAM_NAMES: &[&str] = &[
     "storefront", "payments", "identity", "search", "logistics", "platform", "growth", "catalog-team",
-    "messaging", "data", "mobile", "risk",
+    "messaging", "data", "mobile", "risk", "marketplace", "trust-safety", "infra", "devtools", "support", "partners",
+    "finance", "content",
 ];
 const ZONES: &[&str] = &[
     "Europe/Berlin", "America/New_York", "Europe/London", "Asia/Kolkata", "America/Los_Angeles", "Australia/Sydney",

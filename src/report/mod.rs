@@ -463,6 +463,27 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
     below.sort_by_key(|m| m.rank());
     c.insert("below_silver", &below.iter().take(8).map(|m| json!({"service": m.service, "level": m.level, "missing": m.missing_for_next})).collect::<Vec<_>>());
     c.insert("below_silver_count", &below.len());
+    // Stalest documentation: the lowest docs scores first, then the oldest
+    // review (never reviewed first); each with the checks it fails.
+    const DOC_CHECKS: [&str; 8] = ["owner_set", "owner_known", "description", "runbook", "dashboard", "alerts", "reviewed", "telemetry"];
+    let score = |d: &Map<String, Value>| d.get("score").and_then(Value::as_f64).unwrap_or(0.0);
+    let reviewed = |d: &Map<String, Value>| {
+        let svc = d.get("service").and_then(Value::as_str).unwrap_or_default();
+        r.org.catalog.get(svc).and_then(|e| e.last_reviewed)
+    };
+    let mut stale: Vec<&Map<String, Value>> = site.t("docs_health").iter().filter(|d| score(d) < 1.0).collect();
+    stale.sort_by(|a, b| score(a).total_cmp(&score(b)).then(reviewed(a).cmp(&reviewed(b))));
+    let stale_json: Vec<Value> = stale
+        .iter()
+        .take(8)
+        .map(|d| {
+            let failing: Vec<&str> = DOC_CHECKS.iter().copied().filter(|k| d.get(*k) == Some(&json!(false))).collect();
+            json!({"service": d.get("service"), "team": d.get("team"), "score": score(d), "failing": failing,
+                   "reviewed": reviewed(d).map(|x| x.to_string())})
+        })
+        .collect();
+    c.insert("stale_docs", &stale_json);
+    c.insert("stale_docs_more", &stale.len().saturating_sub(8));
     // Services hurting other teams: errors they caused that surfaced in
     // another team's service, and pages they caused on another team.
     let mut hurting: BTreeMap<String, (i64, i64)> = BTreeMap::new();
