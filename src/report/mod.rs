@@ -433,7 +433,19 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
     let tg: Vec<&Edge> = team_edge_list.iter().collect();
     c.insert("team_graph_svg", &graph_svg::draw(&tg, &|t| Some(format!("teams/{}.html", slug(t))), &site.teams));
     c.insert("gaps", site.t("ownership_gaps"));
-    c.insert("edge_diff", site.t("edge_diff"));
+    // New and vanished edges with at least report.min_edge_calls calls,
+    // the largest first (the table keeps them all).
+    let calls = |e: &Map<String, Value>| {
+        let col = if e.get("change") == Some(&json!("new")) { "calls_this_week" } else { "calls_last_week" };
+        e.get(col).and_then(Value::as_i64).unwrap_or(0)
+    };
+    let mut diff: Vec<&Map<String, Value>> = site.t("edge_diff").iter().filter(|e| calls(e) >= r.min_edge_calls).collect();
+    diff.sort_by_key(|e| std::cmp::Reverse(calls(e)));
+    c.insert("edge_diff_more", &diff.len().saturating_sub(8));
+    c.insert("edge_diff_small", &(site.t("edge_diff").len() - diff.len()));
+    diff.truncate(8);
+    c.insert("edge_diff", &diff);
+    c.insert("min_edge_calls", &r.min_edge_calls);
     c.insert("compared_with", &r.compared_with);
     let notable: Vec<_> = site.t("week_over_week").iter().filter(|w| w.get("notable") == Some(&json!(true))).cloned().collect();
     c.insert("notable_changes", &notable.iter().take(10).collect::<Vec<_>>());
@@ -458,7 +470,12 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
     let noisy: Vec<Value> = r.alerts.iter().filter(|a| a.noisy).take(8).map(alert_json).collect();
     c.insert("noisy_alerts", &noisy);
     c.insert("noisy_more", &r.alerts.iter().filter(|a| a.noisy).count().saturating_sub(8));
-    c.insert("postmortems", &r.postmortems.iter().filter(|p| p.severe > 0).map(postmortem_json).collect::<Vec<_>>());
+    // Postmortem coverage: the worst first (most missing, then lowest
+    // coverage); the top 8 shown.
+    let mut pms: Vec<&crate::analysis::postmortems::TeamPostmortems> = r.postmortems.iter().filter(|p| p.severe > 0).collect();
+    pms.sort_by(|a, b| b.missing.cmp(&a.missing).then(a.coverage().unwrap_or(1.0).total_cmp(&b.coverage().unwrap_or(1.0))).then(a.team.cmp(&b.team)));
+    c.insert("postmortems", &pms.iter().take(8).map(|p| postmortem_json(p)).collect::<Vec<_>>());
+    c.insert("postmortems_more", &pms.len().saturating_sub(8));
     let mut below: Vec<&crate::analysis::maturity::Maturity> = r.maturity.iter().filter(|m| m.rank() < 2).collect();
     below.sort_by_key(|m| m.rank());
     c.insert("below_silver", &below.iter().take(8).map(|m| json!({"service": m.service, "level": m.level, "missing": m.missing_for_next})).collect::<Vec<_>>());
