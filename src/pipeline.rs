@@ -581,9 +581,10 @@ async fn compute_seam(
 }
 
 /// How many buckets of traces a run uses: `engine.trace_buckets` when set;
-/// else, under a memory limit, enough that one bucket's spans (~300 bytes a
-/// span in memory) take at most a third of the limit (the rest is for the
-/// joins and the shuffle's writers); else 1.
+/// else, under a memory limit, one when the day's spans (~300 bytes a span
+/// in memory, measured) take at most half the limit, and otherwise enough
+/// that one bucket's spans take at most a quarter of it (the rest is for
+/// the joins and the shuffle's writers); else 1.
 pub fn trace_buckets(cfg: &Config, rows: u64) -> usize {
     if let Some(k) = cfg.engine.trace_buckets {
         return k.max(1);
@@ -591,7 +592,7 @@ pub fn trace_buckets(cfg: &Config, rows: u64) -> usize {
     match cfg.engine.memory_limit {
         Some(limit) if limit > 0 => {
             let need = rows.saturating_mul(300) as f64;
-            ((need / (limit as f64 / 3.0)).ceil() as usize).clamp(1, 64)
+            if need <= limit as f64 / 2.0 { 1 } else { ((need / (limit as f64 / 4.0)).ceil() as usize).clamp(2, 64) }
         }
         _ => 1,
     }
