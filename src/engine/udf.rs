@@ -267,10 +267,18 @@ const VNODE_KEYS: [&str; 7] =
 /// [`VNODE_KEYS`] of every key present with a non-empty value, as a bit set
 /// (first match of a key wins, like a map lookup), and the value of the
 /// highest-priority one; other rows get `None`.
-fn callee_attrs<'a>(args: &'a [ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, &'a str)>)) -> Result<()> {
+fn callee_attrs(args: &[ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, &str)>)) -> Result<()> {
     let Some(map) = args[0].as_map_opt() else { return exec_err!("{what}: expected an attribute map, got {}", args[0].data_type()) };
     let Some(kinds) = args[1].as_primitive_opt::<Int8Type>() else { return exec_err!("{what}: expected a TINYINT kind") };
-    let (keys, values) = (Strs::of(map.keys().as_ref(), what)?, Strs::of(map.values().as_ref(), what)?);
+    // Keys or values of another type (dictionary-encoded, say) as strings.
+    let strings = |a: &ArrayRef| -> Result<ArrayRef> {
+        Ok(match a.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => a.clone(),
+            _ => datafusion::arrow::compute::cast(a, &DataType::Utf8)?,
+        })
+    };
+    let (keys, values) = (strings(map.keys())?, strings(map.values())?);
+    let (keys, values) = (Strs::of(keys.as_ref(), what)?, Strs::of(values.as_ref(), what)?);
     let offsets = map.value_offsets();
     for i in 0..map.len() {
         if !(kinds.is_valid(i) && matches!(kinds.value(i), 3 | 4)) {
@@ -476,7 +484,22 @@ mod tests {
         let vtype = vtype_fn(&args).unwrap();
         let get = |a: &ArrayRef| (0..5).map(|i| a.as_string::<i32>().is_valid(i).then(|| a.as_string::<i32>().value(i).to_string())).collect::<Vec<_>>();
         let s = |x: &str| Some(x.to_string());
+        let get1 = |a: &ArrayRef| a.as_string::<i32>().is_valid(0).then(|| a.as_string::<i32>().value(0).to_string());
         assert_eq!(get(&vnode), vec![s("postgresql"), s("kafka"), None, None, s("billing")]);
         assert_eq!(get(&vtype), vec![s("database"), s("messaging"), s("external"), s("external"), s("external")]);
+
+        // Dictionary-encoded keys (as some writers store attribute maps).
+        use datafusion::arrow::array::{DictionaryArray, MapArray, StringArray, StructArray};
+        use datafusion::arrow::buffer::OffsetBuffer;
+        use datafusion::arrow::datatypes::{Field, Fields, Int32Type};
+        let keys: DictionaryArray<Int32Type> = vec!["http.method", "db.system"].into_iter().collect();
+        let values = StringArray::from(vec!["GET", "mysql"]);
+        let fields = Fields::from(vec![Field::new("key", keys.data_type().clone(), false), Field::new("value", DataType::Utf8, true)]);
+        let entries = StructArray::new(fields.clone(), vec![Arc::new(keys) as ArrayRef, Arc::new(values)], None);
+        let field = Arc::new(Field::new("entries", DataType::Struct(fields), false));
+        let map = MapArray::try_new(field, OffsetBuffer::new(vec![0, 2].into()), entries, None, false).unwrap();
+        let args = [Arc::new(map) as ArrayRef, Arc::new(Int8Array::from(vec![3])) as ArrayRef];
+        assert_eq!(get1(&vnode_fn(&args).unwrap()), s("mysql"));
+        assert_eq!(get1(&vtype_fn(&args).unwrap()), s("database"));
     }
 }
