@@ -34,8 +34,6 @@ struct Node {
     virt: bool,
 }
 
-/// SVG of `edges`; `href` gives a link for a service node (None: no link);
-/// `all_teams` fixes each team's colour across pages.
 /// Where each node sits: (column, row).
 fn positions<'a>(columns: &BTreeMap<usize, Vec<&'a String>>) -> HashMap<&'a str, (usize, usize)> {
     columns.iter().flat_map(|(c, col)| col.iter().enumerate().map(move |(r, n)| (n.as_str(), (*c, r)))).collect()
@@ -43,7 +41,7 @@ fn positions<'a>(columns: &BTreeMap<usize, Vec<&'a String>>) -> HashMap<&'a str,
 
 /// Edge crossings between neighbouring columns (the edges the layered
 /// drawing shows side by side).
-pub fn crossings(columns: &BTreeMap<usize, Vec<&String>>, edges: &[&Edge]) -> usize {
+fn crossings(columns: &BTreeMap<usize, Vec<&String>>, edges: &[&Edge]) -> usize {
     let pos = positions(columns);
     let mut by_pair: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
     for e in edges {
@@ -121,6 +119,8 @@ fn reduce_crossings<'a>(columns: &mut BTreeMap<usize, Vec<&'a String>>, edges: &
     *columns = best.1;
 }
 
+/// SVG of `edges`; `href` gives a link for a service node (None: no link);
+/// `all_teams` fixes each team's colour across pages.
 pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>, all_teams: &[String]) -> String {
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     for e in edges {

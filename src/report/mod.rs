@@ -387,6 +387,16 @@ fn on_others_paths(site: &Site, team: &str) -> Vec<Value> {
 }
 
 /// Writes every page of the report into `dir`.
+/// How many entries an index card shows; the rest are one click away.
+const CARD_TOP: usize = 8;
+
+/// Puts a card's first [`CARD_TOP`] `items` under `name` and how many more
+/// there are under `name_more`.
+fn top<T: serde::Serialize>(c: &mut tera::Context, name: &str, items: &[T]) {
+    c.insert(name, &items[..items.len().min(CARD_TOP)]);
+    c.insert(format!("{name}_more"), &items.len().saturating_sub(CARD_TOP));
+}
+
 pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
     let mut tera = tera()?;
     let site = Site::new(r);
@@ -441,23 +451,19 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
     };
     let mut diff: Vec<&Map<String, Value>> = site.t("edge_diff").iter().filter(|e| calls(e) >= r.min_edge_calls).collect();
     diff.sort_by_key(|e| std::cmp::Reverse(calls(e)));
-    c.insert("edge_diff_more", &diff.len().saturating_sub(8));
     c.insert("edge_diff_small", &(site.t("edge_diff").len() - diff.len()));
-    diff.truncate(8);
-    c.insert("edge_diff", &diff);
+    top(&mut c, "edge_diff", &diff);
     c.insert("min_edge_calls", &r.min_edge_calls);
     c.insert("compared_with", &r.compared_with);
     let notable: Vec<_> = site.t("week_over_week").iter().filter(|w| w.get("notable") == Some(&json!(true))).cloned().collect();
     c.insert("notable_changes", &notable.iter().take(10).collect::<Vec<_>>());
     c.insert("notable_more", &notable.len().saturating_sub(10));
     c.insert("previous_week", &crate::analysis::history::previous_week(&r.window));
-    // SLOs missed, the most budget burnt first; the top 8 shown.
+    // SLOs missed, the most budget burnt first.
     let mut missed: Vec<Map<String, Value>> = site.t("slos").iter().filter(|s| s.get("met") == Some(&json!(false))).cloned().collect();
     let burnt = |s: &Map<String, Value>| s.get("budget_used").and_then(Value::as_f64).unwrap_or(f64::INFINITY);
     missed.sort_by(|a, b| burnt(b).total_cmp(&burnt(a)));
-    c.insert("slos_missed_more", &missed.len().saturating_sub(8));
-    missed.truncate(8);
-    c.insert("slos_missed", &missed);
+    top(&mut c, "slos_missed", &missed);
     c.insert("overloaded", &site.t("rotation_verdicts").iter().filter(|s| s.get("verdict") == Some(&json!("overloaded"))).cloned().collect::<Vec<_>>());
     let gaps: Vec<Value> = r
         .expertise
@@ -467,22 +473,17 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
         .collect();
     c.insert("expertise_gaps", &gaps);
     c.insert("surveyed", &r.org.survey.is_some());
-    let noisy: Vec<Value> = r.alerts.iter().filter(|a| a.noisy).take(8).map(alert_json).collect();
-    c.insert("noisy_alerts", &noisy);
-    c.insert("noisy_more", &r.alerts.iter().filter(|a| a.noisy).count().saturating_sub(8));
+    top(&mut c, "noisy_alerts", &r.alerts.iter().filter(|a| a.noisy).map(alert_json).collect::<Vec<_>>());
     // Postmortem coverage: the worst first (most missing, then lowest
-    // coverage); the top 8 shown.
+    // coverage).
     let mut pms: Vec<&crate::analysis::postmortems::TeamPostmortems> = r.postmortems.iter().filter(|p| p.severe > 0).collect();
     pms.sort_by(|a, b| b.missing.cmp(&a.missing).then(a.coverage().unwrap_or(1.0).total_cmp(&b.coverage().unwrap_or(1.0))).then(a.team.cmp(&b.team)));
-    c.insert("postmortems", &pms.iter().take(8).map(|p| postmortem_json(p)).collect::<Vec<_>>());
-    c.insert("postmortems_more", &pms.len().saturating_sub(8));
+    top(&mut c, "postmortems", &pms.iter().map(|p| postmortem_json(p)).collect::<Vec<_>>());
     let mut below: Vec<&crate::analysis::maturity::Maturity> = r.maturity.iter().filter(|m| m.rank() < 2).collect();
     below.sort_by_key(|m| m.rank());
-    c.insert("below_silver", &below.iter().take(8).map(|m| json!({"service": m.service, "level": m.level, "missing": m.missing_for_next})).collect::<Vec<_>>());
-    c.insert("below_silver_count", &below.len());
+    top(&mut c, "below_silver", &below.iter().map(|m| json!({"service": m.service, "level": m.level, "missing": m.missing_for_next})).collect::<Vec<_>>());
     // Stalest documentation: the lowest docs scores first, then the oldest
     // review (never reviewed first); each with the checks it fails.
-    const DOC_CHECKS: [&str; 8] = ["owner_set", "owner_known", "description", "runbook", "dashboard", "alerts", "reviewed", "telemetry"];
     let score = |d: &Map<String, Value>| d.get("score").and_then(Value::as_f64).unwrap_or(0.0);
     let reviewed = |d: &Map<String, Value>| {
         let svc = d.get("service").and_then(Value::as_str).unwrap_or_default();
@@ -490,17 +491,15 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
     };
     let mut stale: Vec<&Map<String, Value>> = site.t("docs_health").iter().filter(|d| score(d) < 1.0).collect();
     stale.sort_by(|a, b| score(a).total_cmp(&score(b)).then(reviewed(a).cmp(&reviewed(b))));
-    let stale_json: Vec<Value> = stale
+    let stale: Vec<Value> = stale
         .iter()
-        .take(8)
         .map(|d| {
-            let failing: Vec<&str> = DOC_CHECKS.iter().copied().filter(|k| d.get(*k) == Some(&json!(false))).collect();
+            let failing: Vec<&str> = crate::analysis::docs::CHECKS.iter().copied().filter(|k| d.get(*k) == Some(&json!(false))).collect();
             json!({"service": d.get("service"), "team": d.get("team"), "score": score(d), "failing": failing,
                    "reviewed": reviewed(d).map(|x| x.to_string())})
         })
         .collect();
-    c.insert("stale_docs", &stale_json);
-    c.insert("stale_docs_more", &stale.len().saturating_sub(8));
+    top(&mut c, "stale_docs", &stale);
     // Services hurting other teams: errors they caused that surfaced in
     // another team's service, and pages they caused on another team.
     let mut hurting: BTreeMap<String, (i64, i64)> = BTreeMap::new();
@@ -518,11 +517,7 @@ pub fn write_site<'a>(dir: &Path, r: &'a RunResult) -> Result<()> {
     }
     let mut hurting: Vec<(String, (i64, i64))> = hurting.into_iter().filter(|(_, (e, p))| *e > 0 || *p > 0).collect();
     hurting.sort_by(|a, b| (b.1 .1, b.1 .0).cmp(&(a.1 .1, a.1 .0)).then(a.0.cmp(&b.0)));
-    c.insert("hurting_more", &hurting.len().saturating_sub(8));
-    c.insert(
-        "hurting",
-        &hurting.iter().take(8).map(|(s, (e, p))| json!({"service": s, "team": site.team_of(s), "errors": e, "pages": p})).collect::<Vec<_>>(),
-    );
+    top(&mut c, "hurting", &hurting.iter().map(|(s, (e, p))| json!({"service": s, "team": site.team_of(s), "errors": e, "pages": p})).collect::<Vec<_>>());
     // Rotations to split: what the split would take in people.
     let splits: Vec<Value> = r
         .plans
