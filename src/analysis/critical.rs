@@ -248,26 +248,70 @@ struct Partial<'a> {
 #[derive(Clone, Copy, Default)]
 struct Row {
     span: Span,
-    day: i32,
     batch: u32,
     row: u32,
+}
+
+/// The unit's rows grouped by trace, cut into chunks of whole traces.
+struct Grouped {
+    /// each row's trace (group) id, rows in batch order
+    row_group: Vec<u32>,
+    /// group g's rows are positions offset[g]..offset[g + 1] in trace order
+    offset: Vec<usize>,
+    /// each batch's first row
+    starts: Vec<usize>,
+    /// chunks of consecutive groups, about [`CHUNK_ROWS`] rows each
+    chunks: Vec<std::ops::Range<usize>>,
+    /// the rows of each chunk, ascending, chunk after chunk (chunk c's at
+    /// offset[c.start]..offset[c.end])
+    by_chunk: Vec<u32>,
+}
+
+impl Grouped {
+    fn new(cols: &[Cols]) -> Grouped {
+        let (row_group, groups) = group_rows(cols);
+        let mut offset = vec![0usize; groups + 1];
+        for &g in &row_group {
+            offset[g as usize + 1] += 1;
+        }
+        for g in 0..groups {
+            offset[g + 1] += offset[g];
+        }
+        let mut chunks = vec![];
+        let mut chunk_of = vec![0u32; groups];
+        let mut from = 0;
+        for g in 0..groups {
+            if offset[g + 1] - offset[from] > CHUNK_ROWS && g > from {
+                chunks.push(from..g);
+                from = g;
+            }
+            chunk_of[g] = chunks.len() as u32;
+        }
+        chunks.push(from..groups);
+        // A counting sort of the rows by chunk keeps each chunk's ascending.
+        let mut chunk_at: Vec<usize> = chunks.iter().map(|c| offset[c.start]).collect();
+        let mut by_chunk = vec![0u32; row_group.len()];
+        for (k, &g) in row_group.iter().enumerate() {
+            let at = &mut chunk_at[chunk_of[g as usize] as usize];
+            by_chunk[*at] = k as u32;
+            *at += 1;
+        }
+        let mut starts = vec![0usize];
+        for c in cols {
+            starts.push(starts.last().unwrap() + c.trace.len());
+        }
+        Grouped { row_group, offset, starts, chunks, by_chunk }
+    }
 }
 
 /// Rows per chunk of traces: a chunk's rows are copied (≈ 100 bytes each)
 /// before its traces are walked; small chunks stay in the caches.
 const CHUNK_ROWS: usize = 1 << 18;
 
-/// Copies the rows of the traces `gs` into trace order and walks them.
-/// `rows`: the chunk's rows (indices into the unit's rows, ascending, so
-/// the columns are read front to back); `starts`: each batch's first row.
-fn walk_chunk<'a>(
-    cols: &'a [Cols],
-    keys: &IdKeys,
-    (row_group, starts): (&[u32], &[usize]),
-    offset: &[usize],
-    gs: std::ops::Range<usize>,
-    rows_in: &[u32],
-) -> Partial<'a> {
+/// Copies the rows of the traces `gs` (one chunk) into trace order, reading
+/// the columns front to back, and walks them.
+fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::ops::Range<usize>) -> Partial<'a> {
+    let Grouped { row_group, offset, starts, by_chunk, .. } = grouped;
     let mut out = Partial::default();
     let names = &mut out.names;
     let base = offset[gs.start];
@@ -275,7 +319,7 @@ fn walk_chunk<'a>(
     let mut fill: Vec<usize> = offset[gs.start..gs.end].iter().map(|o| o - base).collect();
     let mut last_svc: (&str, u32) = ("", u32::MAX);
     let mut b = 0usize;
-    for &k in rows_in {
+    for &k in &by_chunk[base..offset[gs.end]] {
         let k = k as usize;
         while k >= starts[b + 1] {
             b += 1;
@@ -297,7 +341,6 @@ fn walk_chunk<'a>(
                 kind: ki.value(r) as i64,
                 node: last_svc.1,
             },
-            day: c.day.as_primitive::<Int32Type>().value(r),
             batch: b as u32,
             row: r as u32,
         };
@@ -322,7 +365,7 @@ fn walk_chunk<'a>(
             let Some(pid) = spans[c].parent_id else { continue };
             let lo = by_id.partition_point(|&p| spans[p].span_id < pid);
             let hi = lo + by_id[lo..].partition_point(|&p| spans[p].span_id <= pid);
-            if by_id[lo..hi].iter().any(|&p| trace[p].span.node != spans[c].node) {
+            if by_id[lo..hi].iter().any(|&p| spans[p].node != spans[c].node) {
                 for &p in &by_id[lo..hi] {
                     cross[p] = true;
                 }
@@ -344,14 +387,15 @@ fn walk_chunk<'a>(
             if s.parent_id.is_some() || !matches!(s.kind, 0..=2) || s.end <= s.start {
                 continue;
             }
-            let svc = row.span.node;
-            let op = names.id(cols[row.batch as usize].name.as_string_view().value(row.row as usize));
-            let e = out.roots.entry((row.day as i64, svc, op)).or_default();
+            let (c, r) = (&cols[row.batch as usize], row.row as usize);
+            let (svc, day) = (row.span.node, c.day.as_primitive::<Int32Type>().value(r) as i64);
+            let op = names.id(c.name.as_string_view().value(r));
+            let e = out.roots.entry((day, svc, op)).or_default();
             e.0 += 1;
             e.1 += s.end - s.start;
             walker.walk(&spans, k);
             for &(node, ns) in &walker.credits {
-                let e = out.nodes.entry((row.day as i64, svc, op, node)).or_default();
+                let e = out.nodes.entry((day, svc, op, node)).or_default();
                 e.0 += 1;
                 e.1 += ns;
             }
@@ -395,50 +439,13 @@ pub async fn daily(ctx: &SessionContext) -> Result<()> {
     tracing::debug!("critical path: {} rows read in {:?}", t.batches.iter().map(|b| b.num_rows()).sum::<usize>(), t0.elapsed());
     let ids: Vec<&BinaryArray> = cols.iter().flat_map(|c| [c.span.as_binary::<i32>(), c.parent.as_binary::<i32>()]).collect();
     let keys = IdKeys::new(&ids);
-    let (row_group, groups) = group_rows(&cols);
-    let mut offset = vec![0usize; groups + 1];
-    for &g in &row_group {
-        offset[g as usize + 1] += 1;
-    }
-    for g in 0..groups {
-        offset[g + 1] += offset[g];
-    }
+    let grouped = Grouped::new(&cols);
     tracing::debug!("critical path: grouped by trace at {:?}", t0.elapsed());
     // Chunks of whole traces, walked in parallel, each with its own names
     // and sums, merged by name afterwards (the sums are exact in any order).
-    let mut chunks = vec![];
-    let mut chunk_of = vec![0u32; groups];
-    let mut from = 0;
-    for g in 0..groups {
-        if offset[g + 1] - offset[from] > CHUNK_ROWS && g > from {
-            chunks.push(from..g);
-            from = g;
-        }
-        chunk_of[g] = chunks.len() as u32;
-    }
-    chunks.push(from..groups);
-    // Each chunk's rows, ascending (a counting sort by chunk).
-    let mut chunk_at: Vec<usize> = chunks.iter().map(|c| offset[c.start]).collect();
-    let mut by_chunk = vec![0u32; row_group.len()];
-    for (k, &g) in row_group.iter().enumerate() {
-        let at = &mut chunk_at[chunk_of[g as usize] as usize];
-        by_chunk[*at] = k as u32;
-        *at += 1;
-    }
-    let mut starts = vec![0usize];
-    for c in &cols {
-        starts.push(starts.last().unwrap() + c.trace.len());
-    }
     let parts: Vec<Partial> = {
         use rayon::prelude::*;
-        let (rg, st, by) = (&row_group, &starts, &by_chunk);
-        chunks
-            .into_par_iter()
-            .map(|gs| {
-                let rows = &by[offset[gs.start]..offset[gs.end]];
-                walk_chunk(&cols, &keys, (rg, st), &offset, gs, rows)
-            })
-            .collect()
+        grouped.chunks.par_iter().map(|gs| walk_chunk(&cols, &keys, &grouped, gs.clone())).collect()
     };
     let mut names = Names::default();
     let mut roots: FastMap<(i64, u32, u32), (i64, i64)> = FastMap::default();
