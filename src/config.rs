@@ -450,11 +450,11 @@ pub fn parse_size(s: &str) -> Result<usize> {
     Ok((v * mult as f64) as usize)
 }
 
-/// The memory limit of a local run that sets none (README "Memory"): an
+/// The memory limit of a local run that sets none (README, `[engine]`): an
 /// eighth of the machine's memory (or of the cgroup's limit when lower),
-/// at least 256 MiB and at most 1 GiB. Measured on a 10 M-span day, peak
-/// RSS stays near 1.5 × the limit (the pool bounds the operators; the day's
-/// buckets of spans are sized to a third of it).
+/// at least 256 MiB and at most 1 GiB. Measured on a 10 M-span day under
+/// 1 GiB: peak RSS 1.25 GiB (the pool bounds the operators; the day is cut
+/// into buckets by [`crate::pipeline::trace_buckets`]).
 pub fn default_memory_limit() -> usize {
     const MIB: usize = 1 << 20;
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
