@@ -56,7 +56,9 @@ pub async fn shuffle(ctx: &SessionContext, read: &str, k: usize, dir: &Path) -> 
     let target = dir.to_string_lossy().replace('\'', "''");
     let sql = format!(
         "COPY (SELECT *, om_bucket(trace_id, {k}) AS bucket FROM ({read})) TO '{target}/' STORED AS PARQUET PARTITIONED BY (bucket) \
-         OPTIONS ('format.max_row_group_size' '16384', 'format.compression' 'lz4_raw')"
+         OPTIONS ('format.max_row_group_size' '16384', 'format.compression' 'lz4_raw', \
+         'format.statistics_enabled' 'none', {})",
+        ["trace_id", "span_id", "parent_id", "start_ns", "duration_ns"].map(|c| format!("'format.dictionary_enabled::{c}' 'false'")).join(", ")
     );
     crate::engine::deadline(ctx, async { Ok(ctx.sql(&sql).await?.collect().await?) }).await?;
     Ok((0..k).map(|b| dir.join(format!("bucket={b}"))).collect())

@@ -183,6 +183,13 @@ pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Table> {
 /// Runs a query and registers its result in memory under `name`, so later
 /// queries read it without recomputing. Returns the row count.
 pub async fn materialize(ctx: &SessionContext, name: &str, sql: &str) -> Result<usize> {
+    let started = std::time::Instant::now();
+    let rows = materialize_inner(ctx, name, sql).await?;
+    tracing::debug!("materialised {name}: {rows} rows in {:.3} s", started.elapsed().as_secs_f64());
+    Ok(rows)
+}
+
+async fn materialize_inner(ctx: &SessionContext, name: &str, sql: &str) -> Result<usize> {
     let df = ctx.sql(sql).await?;
     if let Some(work) = cluster_work(ctx) {
         // On a cluster the executors write the table as Parquet.
