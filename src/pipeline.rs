@@ -469,15 +469,25 @@ async fn partials(
 /// The per-trace stages on `window_spans`, then the partial tables (and
 /// `extra` tables) collected into `tables`.
 async fn stages(ctx: &SessionContext, t: &mut Timer, entry: &mut crate::daycache::Entry, tables: &mut std::collections::BTreeMap<&'static str, Table>, extra: &[&'static str]) -> Result<()> {
-    entry.counts.unresolved_calls += edges::daily(ctx).await?;
+    // On one machine the critical-path walk, which takes the unit's spans
+    // trace by trace, also finds the rows of cross_calls, virtual_calls,
+    // entry_spans and slo_anchored; on a cluster their SQL runs on the
+    // executors.
+    let fused = !engine::on_cluster(ctx) && critical::daily(ctx, true).await?;
+    if fused {
+        t.done("critical_path+calls");
+    }
+    entry.counts.unresolved_calls += edges::daily(ctx, fused).await?;
     t.done("edges");
-    latency::daily(ctx).await?;
+    latency::daily(ctx, fused).await?;
     t.done("latency");
     entry.attributed.extend(attribution::attribute(ctx).await?);
     t.done("attribution");
-    critical::daily(ctx).await?;
-    t.done("critical_path");
-    slo::daily(ctx).await?;
+    if !fused {
+        critical::daily(ctx, false).await?;
+        t.done("critical_path");
+    }
+    slo::daily(ctx, fused).await?;
     t.done("slos");
     for &name in PARTIAL_TABLES.iter().chain(extra) {
         let part = engine::query(ctx, &format!("SELECT * FROM {name}")).await?;

@@ -176,7 +176,9 @@ impl<'a> IdKeys<'a> {
         if !long {
             return IdKeys { ranks: None };
         }
-        let mut all: Vec<&[u8]> = arrays.iter().flat_map(|a| a.iter().flatten()).collect();
+        // (a NULL id reads as empty: it gets a rank too, the first; no id
+        // is empty, a NULL parent is never looked up)
+        let mut all: Vec<&[u8]> = arrays.iter().flat_map(|a| a.iter().flatten()).chain([&[][..]]).collect();
         all.sort_unstable();
         all.dedup();
         IdKeys { ranks: Some(all.into_iter().enumerate().map(|(i, id)| (id, i as u128)).collect()) }
@@ -239,6 +241,136 @@ struct Partial<'a> {
     names: Names<'a>,
     roots: FastMap<(i64, u32, u32), (i64, i64)>,
     nodes: FastMap<(i64, u32, u32, u32), (i64, i64)>,
+    calls: Calls,
+}
+
+/// A row of the unit's spans: (batch, row in batch), as `interleave` takes.
+type Loc = (usize, usize);
+
+/// The rows of `cross_calls`, `virtual_calls` and `entry_spans` (see
+/// [`Calls::of_trace`]) found in one chunk of traces, as span locations.
+#[derive(Default)]
+struct Calls {
+    /// (child, parent)
+    cross: Vec<(Loc, Loc)>,
+    virtual_calls: Vec<Loc>,
+    entry: Vec<Loc>,
+    /// `slo_anchored` (see `queries/slo_anchor_*.sql`): a sync call
+    /// (child, parent) tied to its request, the span whose id is the
+    /// request's: (that span, whether the id is its parent id)
+    /// and the call's caller-side latency
+    anchored: Vec<(Loc, Loc, Option<i64>, (Loc, bool))>,
+}
+
+/// [`Calls::of_trace`]'s buffers, reused from trace to trace.
+#[derive(Default)]
+struct Scratch {
+    /// spans whose id has a child in another service
+    crossed: Vec<bool>,
+    /// entry spans
+    entry: Vec<bool>,
+    /// the anchor walk's open ids: (id, span it came from, via its parent id)
+    pending: Vec<(u128, usize, bool)>,
+    next: Vec<(u128, usize, bool)>,
+    /// the trace's cross calls as (child, parent) indices
+    pairs: Vec<(usize, usize)>,
+}
+
+/// The rounds of parent links the SQL anchor walk follows at most.
+const ANCHOR_ROUNDS: usize = 64;
+
+impl Calls {
+    /// One trace's rows of the three tables, exactly as the SQL of
+    /// `queries/cross_calls.sql`, `virtual_calls.sql` and `entry_spans.sql`
+    /// defines them (duplicate rows pair up; a NULL service equals
+    /// nothing). `by_id`: the trace's span indices sorted by span id;
+    /// `scratch`: buffers.
+    fn of_trace(&mut self, cols: &[Cols], trace: &[Row], by_id: &[usize], scratch: &mut Scratch) {
+        let Scratch { crossed, entry, pending, next, pairs } = scratch;
+        pairs.clear();
+        let loc = |r: &Row| (r.batch as usize, r.row as usize);
+        let same_id = |pid: u128| {
+            let lo = by_id.partition_point(|&p| trace[p].span.span_id < pid);
+            lo..lo + by_id[lo..].partition_point(|&p| trace[p].span.span_id <= pid)
+        };
+        crossed.clear();
+        crossed.resize(trace.len(), false);
+        for (ck, c) in trace.iter().enumerate() {
+            let Some(pid) = c.span.parent_id else { continue };
+            let ps = &by_id[same_id(pid)];
+            let before = self.cross.len();
+            for &pk in ps {
+                let p = &trace[pk];
+                if !c.svc_null && !p.svc_null && p.span.node != c.span.node {
+                    self.cross.push((loc(c), loc(p)));
+                    pairs.push((ck, pk));
+                }
+            }
+            if self.cross.len() > before {
+                ps.iter().for_each(|&p| crossed[p] = true);
+            }
+        }
+        entry.clear();
+        entry.resize(trace.len(), false);
+        for (k, s) in trace.iter().enumerate() {
+            match s.span.kind {
+                // a Client/Producer with no child in another service, whose
+                // callee (if named) is not its own service
+                3 | 4 if !crossed[k] => {
+                    let vn = cols[s.batch as usize].vnode.as_string_view();
+                    let (r, svc) = (s.row as usize, cols[s.batch as usize].service.as_string_view());
+                    if vn.is_null(r) || (!s.svc_null && vn.value(r) != svc.value(r)) {
+                        self.virtual_calls.push(loc(s));
+                    }
+                }
+                2 | 5 => entry[k] = true,
+                // Internal/Unspecified with no parent of its own service
+                0 | 1 => {
+                    let own_parent = s.span.parent_id.is_some_and(|pid| {
+                        !s.svc_null && by_id[same_id(pid)].iter().any(|&p| !trace[p].svc_null && trace[p].span.node == s.span.node)
+                    });
+                    entry[k] = !own_parent;
+                }
+                _ => {}
+            }
+        }
+        self.entry.extend(trace.iter().zip(entry.iter()).filter(|(_, e)| **e).map(|(s, _)| loc(s)));
+        // Each sync call goes up from its calling span by parent links until
+        // an id that is an entry span of the caller's (the request); a
+        // duplicated span id branches, as the SQL join does.
+        for &(ck, pk) in pairs.iter() {
+            if trace[pk].span.kind == 4 || trace[ck].span.kind == 5 {
+                continue;
+            }
+            let (c, p) = (loc(&trace[ck]), loc(&trace[pk]));
+            // caller-side latency: the parent's duration for a Client
+            // parent, else the child's (§2.2)
+            let (b, r) = if trace[pk].span.kind == 3 { p } else { c };
+            let d = cols[b].dur.as_primitive::<Int64Type>();
+            let latency = (!d.is_null(r)).then(|| d.value(r));
+            pending.clear();
+            pending.push((trace[pk].span.span_id, pk, false));
+            for _round in 0..ANCHOR_ROUNDS {
+                next.clear();
+                for &(cur, at, from_parent) in pending.iter() {
+                    let same = &by_id[same_id(cur)];
+                    if same.iter().any(|&e| entry[e] && !trace[e].svc_null && trace[e].span.node == trace[pk].span.node) {
+                        self.anchored.push((c, p, latency, (loc(&trace[at]), from_parent)));
+                        continue;
+                    }
+                    for &s in same {
+                        if let Some(up) = trace[s].span.parent_id {
+                            next.push((up, s, true));
+                        }
+                    }
+                }
+                std::mem::swap(pending, next);
+                if pending.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// A span copied out of the columns into its trace's place: the walk then
@@ -250,6 +382,8 @@ struct Row {
     span: Span,
     batch: u32,
     row: u32,
+    /// the span's service is NULL (equal to nothing, as in SQL)
+    svc_null: bool,
 }
 
 /// The unit's rows grouped by trace, cut into chunks of whole traces.
@@ -310,7 +444,7 @@ const CHUNK_ROWS: usize = 1 << 18;
 
 /// Copies the rows of the traces `gs` (one chunk) into trace order, reading
 /// the columns front to back, and walks them.
-fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::ops::Range<usize>) -> Partial<'a> {
+fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::ops::Range<usize>, calls: bool) -> Partial<'a> {
     let Grouped { row_group, offset, starts, by_chunk, .. } = grouped;
     let mut out = Partial::default();
     let names = &mut out.names;
@@ -343,6 +477,7 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
             },
             batch: b as u32,
             row: r as u32,
+            svc_null: c.service.is_null(r),
         };
         *slot += 1;
     }
@@ -350,6 +485,7 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
     let mut spans: Vec<Span> = vec![];
     let mut by_id: Vec<usize> = vec![];
     let mut cross: Vec<bool> = vec![];
+    let mut scratch = Scratch::default();
     for g in gs {
         let trace = &rows[offset[g] - base..offset[g + 1] - base];
         spans.clear();
@@ -359,6 +495,9 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
         by_id.clear();
         by_id.extend(0..spans.len());
         by_id.sort_unstable_by_key(|&a| spans[a].span_id);
+        if calls {
+            out.calls.of_trace(cols, trace, &by_id, &mut scratch);
+        }
         cross.clear();
         cross.resize(spans.len(), false);
         for c in 0..spans.len() {
@@ -431,10 +570,15 @@ fn group_rows(cols: &[Cols]) -> (Vec<u32>, usize) {
 }
 
 /// Walks every qualifying trace of the unit's `window_spans` and registers
-/// the partials `cp_roots_day` and `cp_nodes_day`.
-pub async fn daily(ctx: &SessionContext) -> Result<()> {
+/// the partials `cp_roots_day` and `cp_nodes_day`; with `calls`, in the same
+/// pass over the traces, also `cross_calls`, `virtual_calls` and
+/// `entry_spans` (which the SQL of those names computes with self-joins of
+/// the unit's spans otherwise).
+pub async fn daily(ctx: &SessionContext, calls: bool) -> Result<bool> {
     let t0 = std::time::Instant::now();
     let t = engine::query(ctx, queries::CRITICAL_PATH_SPANS).await?;
+    // (no spans: the SQL makes the three empty tables with their columns)
+    let calls = calls && !t.batches.is_empty();
     let cols: Vec<Cols> = t.batches.iter().map(Cols::new).collect::<Result<_>>()?;
     tracing::debug!("critical path: {} rows read in {:?}", t.batches.iter().map(|b| b.num_rows()).sum::<usize>(), t0.elapsed());
     let ids: Vec<&BinaryArray> = cols.iter().flat_map(|c| [c.span.as_binary::<i32>(), c.parent.as_binary::<i32>()]).collect();
@@ -445,8 +589,15 @@ pub async fn daily(ctx: &SessionContext) -> Result<()> {
     // and sums, merged by name afterwards (the sums are exact in any order).
     let parts: Vec<Partial> = {
         use rayon::prelude::*;
-        grouped.chunks.par_iter().map(|gs| walk_chunk(&cols, &keys, &grouped, gs.clone())).collect()
+        grouped.chunks.par_iter().map(|gs| walk_chunk(&cols, &keys, &grouped, gs.clone(), calls)).collect()
     };
+    if calls {
+        let found: Vec<&Calls> = parts.iter().map(|p| &p.calls).collect();
+        for (name, batches) in calls_tables(&t.batches, &found)? {
+            engine::register_spread(ctx, name, batches)?;
+        }
+        tracing::debug!("critical path: calls tables at {:?}", t0.elapsed());
+    }
     let mut names = Names::default();
     let mut roots: FastMap<(i64, u32, u32), (i64, i64)> = FastMap::default();
     let mut nodes: FastMap<(i64, u32, u32, u32), (i64, i64)> = FastMap::default();
@@ -481,7 +632,125 @@ pub async fn daily(ctx: &SessionContext) -> Result<()> {
         let _ = ctx.deregister_table(tname);
         engine::register_batches(ctx, tname, &t.schema, t.batches).await?;
     }
-    Ok(())
+    Ok(calls)
+}
+
+/// `cross_calls`, `virtual_calls` and `entry_spans` from the rows the walk
+/// found: each column is the spans' own column (or the parent's), taken by
+/// location, so types and values are exactly those of `window_spans`.
+fn calls_tables(batches: &[RecordBatch], found: &[&Calls]) -> Result<[(&'static str, Vec<RecordBatch>); 4]> {
+    use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array};
+    use datafusion::arrow::compute::interleave;
+    use datafusion::arrow::datatypes::{Field, Schema};
+    let column = |name: &str| -> Result<Vec<&dyn Array>> {
+        batches
+            .iter()
+            .map(|b| b.column_by_name(name).map(|c| c.as_ref()).ok_or_else(|| crate::error::Error::Other(format!("no column {name}"))))
+            .collect()
+    };
+    // (output name, source column, locations), plus a computed column
+    let batch = |cols: &[(&str, &str, &[Loc])], extra: Option<(&str, ArrayRef)>| -> Result<RecordBatch> {
+        let mut fields = vec![];
+        let mut arrays: Vec<ArrayRef> = vec![];
+        for &(out, src, at) in cols {
+            let a = interleave(&column(src)?, at)?;
+            // (views into every batch's buffers slow the joins that read
+            // them: the strings are copied together)
+            let a: ArrayRef = match a.as_string_view_opt() {
+                Some(v) => Arc::new(v.gc()),
+                None => a,
+            };
+            fields.push(Field::new(out, a.data_type().clone(), true));
+            arrays.push(a);
+        }
+        if let Some((out, a)) = extra {
+            fields.push(Field::new(out, a.data_type().clone(), true));
+            arrays.push(a);
+        }
+        Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+    };
+    let parents = column("parent_id")?;
+    // A batch per chunk of traces, made in parallel (the engine reads them
+    // in parallel too).
+    // span ids, then parent ids (one type: both come from window_spans)
+    let ids: Vec<&dyn Array> = column("span_id")?.into_iter().chain(parents.iter().copied()).collect();
+    let per_chunk = |c: &&Calls| -> Result<[RecordBatch; 4]> {
+        let child: Vec<Loc> = c.cross.iter().map(|x| x.0).collect();
+        let parent: Vec<Loc> = c.cross.iter().map(|x| x.1).collect();
+        let cross = batch(
+            &[
+                ("day", "day", &child),
+                ("trace_id", "trace_id", &parent),
+                ("parent_span_id", "span_id", &parent),
+                ("caller", "service", &parent),
+                ("callee", "service", &child),
+                ("parent_kind", "kind", &parent),
+                ("child_kind", "kind", &child),
+                ("parent_error", "is_error", &parent),
+                ("child_error", "is_error", &child),
+                ("parent_ns", "duration_ns", &parent),
+                ("child_ns", "duration_ns", &child),
+            ],
+            None,
+        )?;
+        let v = &c.virtual_calls;
+        let virtual_calls = batch(
+            &[
+                ("day", "day", v),
+                ("caller", "service", v),
+                ("callee", "vnode", v),
+                ("callee_type", "vtype", v),
+                ("kind", "kind", v),
+                ("is_error", "is_error", v),
+                ("duration_ns", "duration_ns", v),
+            ],
+            None,
+        )?;
+        let e = &c.entry;
+        let is_root: BooleanArray = e.iter().map(|&(b, r)| Some(parents[b].is_null(r))).collect();
+        let a = &c.anchored;
+        let (child, parent): (Vec<Loc>, Vec<Loc>) = a.iter().map(|x| (x.0, x.1)).unzip();
+        let latency: Int64Array = a.iter().map(|x| x.2).collect();
+        // the request's id: a span's own id or its parent id
+        let at: Vec<Loc> = a.iter().map(|&(_, _, _, ((b, r), up))| (if up { batches.len() + b } else { b }, r)).collect();
+        let request = interleave(&ids, &at)?;
+        let anchored = batch(
+            &[("trace_id", "trace_id", &parent), ("caller", "service", &parent), ("callee", "service", &child)],
+            Some(("latency_ns", Arc::new(latency))),
+        )?;
+        let anchored = add_column(anchored, "request_id", request)?;
+        Ok([cross, virtual_calls, anchored, batch(
+            &[
+                ("day", "day", e),
+                ("trace_id", "trace_id", e),
+                ("span_id", "span_id", e),
+                ("service", "service", e),
+                ("name", "name", e),
+                ("is_error", "is_error", e),
+                ("duration_ns", "duration_ns", e),
+            ],
+            Some(("is_root", Arc::new(is_root))),
+        )?])
+    };
+    use rayon::prelude::*;
+    let made: Vec<[RecordBatch; 4]> = found.par_iter().map(per_chunk).collect::<Result<_>>()?;
+    let mut tables = [("cross_calls", vec![]), ("virtual_calls", vec![]), ("slo_anchored", vec![]), ("entry_spans", vec![])];
+    for bs in made {
+        for (t, b) in tables.iter_mut().zip(bs) {
+            t.1.push(b);
+        }
+    }
+    Ok(tables)
+}
+
+/// `b` with one more (nullable) column.
+fn add_column(b: RecordBatch, name: &str, a: datafusion::arrow::array::ArrayRef) -> Result<RecordBatch> {
+    use datafusion::arrow::datatypes::{Field, Schema};
+    let mut fields: Vec<Field> = b.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new(name, a.data_type().clone(), true));
+    let mut cols = b.columns().to_vec();
+    cols.push(a);
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
 }
 
 /// The `critical_path` table (SPEC §3) from the merged partials: root entry
@@ -659,5 +928,213 @@ mod tests {
         let s = [sp("r", "", 0, 100, 2, "web"), sp("a", "r", 10, 90, 2, "a"), sp("r", "a", 20, 80, 2, "b")];
         let c = walk(&s, 0);
         assert_eq!(c.values().sum::<i64>(), 100);
+    }
+
+    /// One span row of `window_spans` for the pass's tests.
+    struct Fx {
+        trace: Vec<u8>,
+        span: Option<Vec<u8>>,
+        parent: Option<Vec<u8>>,
+        dur: Option<i64>,
+        service: Option<&'static str>,
+        kind: i8,
+        error: bool,
+        vnode: Option<&'static str>,
+    }
+
+    /// Registers the rows as `window_spans` in batches of `per_batch`.
+    async fn register(ctx: &SessionContext, rows: &[Fx], per_batch: usize) {
+        use datafusion::arrow::array::{BinaryArray, BooleanArray, Int8Array, Int32Array, Int64Array, StringArray};
+        use datafusion::arrow::datatypes::{Field, Schema};
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("trace_id", DataType::Binary, true),
+            Field::new("span_id", DataType::Binary, true),
+            Field::new("parent_id", DataType::Binary, true),
+            Field::new("start_ns", DataType::Int64, true),
+            Field::new("duration_ns", DataType::Int64, true),
+            Field::new("service", DataType::Utf8, true),
+            Field::new("name", DataType::Utf8, true),
+            Field::new("kind", DataType::Int8, true),
+            Field::new("is_error", DataType::Boolean, true),
+            Field::new("vnode", DataType::Utf8, true),
+            Field::new("vtype", DataType::Utf8, true),
+            Field::new("day", DataType::Int32, true),
+        ]));
+        let batches = rows
+            .chunks(per_batch)
+            .map(|rs| {
+                RecordBatch::try_new(
+                    schema.clone(),
+                    vec![
+                        Arc::new(BinaryArray::from_iter(rs.iter().map(|r| Some(r.trace.clone())))),
+                        Arc::new(BinaryArray::from_iter(rs.iter().map(|r| r.span.clone()))),
+                        Arc::new(BinaryArray::from_iter(rs.iter().map(|r| r.parent.clone()))),
+                        Arc::new(Int64Array::from_iter_values(rs.iter().enumerate().map(|(k, _)| 1_000 * k as i64))),
+                        Arc::new(Int64Array::from_iter(rs.iter().map(|r| r.dur))),
+                        Arc::new(StringArray::from_iter(rs.iter().map(|r| r.service))),
+                        Arc::new(StringArray::from_iter_values(rs.iter().map(|r| format!("op{}", r.kind)))),
+                        Arc::new(Int8Array::from_iter_values(rs.iter().map(|r| r.kind))),
+                        Arc::new(BooleanArray::from_iter(rs.iter().map(|r| Some(r.error)))),
+                        Arc::new(StringArray::from_iter(rs.iter().map(|r| r.vnode))),
+                        Arc::new(StringArray::from_iter(rs.iter().map(|r| r.vnode.map(|_| "database")))),
+                        Arc::new(Int32Array::from_iter_values(rs.iter().map(|r| 20_000 + r.kind as i32 % 2))),
+                    ],
+                )
+                .unwrap()
+            })
+            .collect();
+        engine::register_batches(ctx, "window_spans", &(schema as _), batches).await.unwrap();
+    }
+
+    /// A table's rows as sorted text (a multiset).
+    async fn rows_of(ctx: &SessionContext, table: &str) -> Vec<String> {
+        use datafusion::arrow::util::display::array_value_to_string;
+        let t = engine::query(ctx, &format!("SELECT * FROM {table}")).await.unwrap();
+        let mut out = vec![];
+        for b in &t.batches {
+            for r in 0..b.num_rows() {
+                let cells: Vec<String> = b.columns().iter().map(|c| if c.is_null(r) { "∅".into() } else { array_value_to_string(c, r).unwrap() }).collect();
+                out.push(cells.join("|"));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    const PASS_TABLES: [&str; 4] = ["cross_calls", "virtual_calls", "entry_spans", "slo_anchored"];
+
+    /// The pass's tables, then the SQL's (`queries/cross_calls.sql`, …,
+    /// the SQL anchor walk) on the same spans.
+    fn both(rows: &[Fx], per_batch: usize) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let engine = crate::config::EngineConfig {
+                url: "local".into(),
+                work_dir: std::env::temp_dir(),
+                memory_limit: None,
+                target_partitions: 2,
+                trace_buckets: None,
+                job_timeout: std::time::Duration::from_secs(600),
+            };
+            let ctx = engine::connect(&engine, None).await.unwrap();
+            register(&ctx, rows, per_batch).await;
+            assert!(daily(&ctx, true).await.unwrap());
+            let mut pass = vec![];
+            for t in PASS_TABLES {
+                pass.push(rows_of(&ctx, t).await);
+            }
+            engine::materialize(&ctx, "cross_calls", queries::CROSS_CALLS).await.unwrap();
+            engine::materialize(&ctx, "virtual_calls", queries::VIRTUAL_CALLS).await.unwrap();
+            engine::materialize(&ctx, "entry_spans", queries::ENTRY_SPANS).await.unwrap();
+            crate::analysis::slo::anchor_calls(&ctx).await.unwrap();
+            let mut sql = vec![];
+            for t in PASS_TABLES {
+                sql.push(rows_of(&ctx, t).await);
+            }
+            (pass, sql)
+        })
+    }
+
+    fn fx(trace: &[u8], span: &str, parent: &str, dur: i64, service: &'static str, kind: i8, vnode: Option<&'static str>) -> Fx {
+        let id = |s: &str| (!s.is_empty()).then(|| s.as_bytes().to_vec());
+        Fx { trace: trace.to_vec(), span: id(span), parent: id(parent), dur: Some(dur), service: Some(service), kind, error: false, vnode }
+    }
+
+    #[test]
+    fn the_pass_finds_calls_entries_and_anchors_worked_out_by_hand() {
+        // a (server root) → a's client c1 → b's server s1; s1 → b's client
+        // c2 to the virtual node db; s1 → b's internal i1 (not an entry:
+        // its parent is b's) and c's internal i2 (an entry: parent in b).
+        let t = b"trace-one-000001";
+        let rows = vec![
+            fx(t, "r", "", 100, "a", 2, None),
+            fx(t, "c1", "r", 80, "a", 3, None),
+            fx(t, "s1", "c1", 70, "b", 2, None),
+            fx(t, "c2", "s1", 20, "b", 3, Some("db")),
+            fx(t, "i1", "s1", 5, "b", 1, None),
+            fx(t, "i2", "s1", 6, "c", 1, None),
+        ];
+        let (pass, sql) = both(&rows, 4);
+        let [cross, virt, entry, anchored] = [&pass[0], &pass[1], &pass[2], &pass[3]];
+        // (child s1, parent c1) and (child i2, parent s1)
+        assert_eq!(cross.len(), 2);
+        assert!(cross.iter().any(|r| r.contains("|a|b|3|2|false|false|80|70")), "{cross:?}");
+        assert!(cross.iter().any(|r| r.contains("|b|c|2|1|false|false|70|6")), "{cross:?}");
+        assert_eq!(virt.len(), 1);
+        assert!(virt[0].ends_with("|b|db|database|3|false|20"), "{virt:?}");
+        // r, s1, i2
+        assert_eq!(entry.len(), 3);
+        assert_eq!(entry.iter().filter(|r| r.ends_with("|true")).count(), 1);
+        // a→b tied to r (c1's parent; a Client parent's duration, 80);
+        // b→c tied to s1 itself (a Server parent: the child's, 6)
+        let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+        assert_eq!(anchored.len(), 2);
+        assert!(anchored.iter().any(|r| r.ends_with(&format!("|a|b|80|{}", hex("r")))), "{anchored:?}");
+        assert!(anchored.iter().any(|r| r.ends_with(&format!("|b|c|6|{}", hex("s1")))), "{anchored:?}");
+        assert_eq!(pass, sql);
+    }
+
+    #[test]
+    fn the_pass_agrees_with_the_sql_on_awkward_traces() {
+        // Two kinds of trace: trees whose ids repeat (duplicate rows; a
+        // parent is an earlier span or missing), and traces of distinct
+        // ids with parents at random (cycles, self-parents, missing
+        // parents) — not both at once, where the anchor walk branches at
+        // every round (in SQL as in the pass). NULL services and span ids,
+        // NULL durations, virtual nodes named like their own service; rows
+        // shuffled so a trace's spans are scattered over batches; once with
+        // short ids and once with a 20-byte id among them (rank keys).
+        let services = [Some("a"), Some("b"), Some("c"), None];
+        let vnodes = [None, None, Some("db"), Some("a"), Some("b")];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for long in [false, true] {
+            let mut rows = vec![];
+            for t in 0..400u32 {
+                let trace = format!("trace-{t:010}").into_bytes();
+                let n = 1 + next(12);
+                let tree = t % 2 == 0;
+                let id = |v: u64| if long && v == 7 { "a-twenty-byte-id-007".to_string() } else { format!("s{v}") };
+                let mut made: Vec<(Option<String>, Option<String>)> = vec![];
+                for k in 0..n {
+                    let (span, parent) = if tree && k > 0 && next(4) == 0 {
+                        // a duplicate of an earlier row's ids
+                        made[next(k) as usize].clone()
+                    } else {
+                        let span = (next(25) != 0).then(|| id(k));
+                        let parent = match next(5) {
+                            0 => None,
+                            _ if tree && k > 0 => Some(id(next(k) + if next(6) == 0 { n } else { 0 })),
+                            _ if tree => None,
+                            _ => Some(id(next(n + 2))),
+                        };
+                        (span, parent)
+                    };
+                    made.push((span.clone(), parent.clone()));
+                    rows.push(Fx {
+                        trace: trace.clone(),
+                        span: span.map(String::into_bytes),
+                        parent: parent.map(String::into_bytes),
+                        dur: (next(15) != 0).then(|| next(1000) as i64),
+                        service: services[next(4) as usize],
+                        kind: next(6) as i8,
+                        error: next(5) == 0,
+                        vnode: vnodes[next(5) as usize],
+                    });
+                }
+            }
+            for k in (1..rows.len()).rev() {
+                rows.swap(k, next(k as u64 + 1) as usize);
+            }
+            let (pass, sql) = both(&rows, 97);
+            for (k, t) in PASS_TABLES.iter().enumerate() {
+                assert!(!pass[k].is_empty(), "{t}: no rows, the case tests nothing");
+                assert_eq!(pass[k], sql[k], "{t} (long ids: {long})");
+            }
+        }
     }
 }

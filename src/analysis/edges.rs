@@ -9,9 +9,11 @@ use crate::queries;
 
 /// Materialises `cross_calls`, registers `virtual_calls` and computes the
 /// daily `edge_day` partials. Returns the number of unresolved calls.
-pub async fn daily(ctx: &SessionContext) -> Result<i64> {
-    engine::materialize(ctx, "cross_calls", queries::CROSS_CALLS).await?;
-    engine::materialize(ctx, "virtual_calls", queries::VIRTUAL_CALLS).await?;
+pub async fn daily(ctx: &SessionContext, have_calls: bool) -> Result<i64> {
+    if !have_calls {
+        engine::materialize(ctx, "cross_calls", queries::CROSS_CALLS).await?;
+        engine::materialize(ctx, "virtual_calls", queries::VIRTUAL_CALLS).await?;
+    }
     engine::materialize(ctx, "edge_day", queries::EDGE_DAY).await?;
     engine::scalar_i64(ctx, queries::UNRESOLVED_CALLS).await
 }

@@ -11,8 +11,10 @@ use crate::queries;
 
 /// Materialises `entry_spans` and the daily partials `service_day`,
 /// `operation_day` and `span_services_day`.
-pub async fn daily(ctx: &SessionContext) -> Result<()> {
-    engine::materialize(ctx, "entry_spans", queries::ENTRY_SPANS).await?;
+pub async fn daily(ctx: &SessionContext, have_entry_spans: bool) -> Result<()> {
+    if !have_entry_spans {
+        engine::materialize(ctx, "entry_spans", queries::ENTRY_SPANS).await?;
+    }
     engine::materialize(ctx, "service_day", queries::SERVICE_DAY).await?;
     engine::materialize(ctx, "operation_day", queries::OPERATION_DAY).await?;
     engine::materialize(ctx, "span_services_day", queries::SPAN_SERVICES_DAY).await?;

@@ -60,9 +60,11 @@ pub async fn prepare(ctx: &SessionContext, org: &Org) -> Result<()> {
 /// The per-window-spans partials: `slo_day` (valid/good per SLO and day)
 /// and `slo_requests` (per caller → callee and request). Both merge by
 /// concatenation across buckets of traces.
-pub async fn daily(ctx: &SessionContext) -> Result<()> {
+pub async fn daily(ctx: &SessionContext, have_anchored: bool) -> Result<()> {
     engine::materialize(ctx, "slo_day", queries::SLO_DAY).await?;
-    anchor_calls(ctx).await?;
+    if !have_anchored {
+        anchor_calls(ctx).await?;
+    }
     engine::materialize(ctx, "slo_requests", queries::SLO_REQUESTS).await?;
     Ok(())
 }
@@ -178,7 +180,7 @@ async fn edge_stats(ctx: &SessionContext) -> Result<EdgeStats> {
 /// round (where most calls sit directly under their request) the rounds are
 /// small. Registers `slo_anchored(trace_id, caller, callee, latency_ns,
 /// request_id)`.
-async fn anchor_calls(ctx: &SessionContext) -> Result<()> {
+pub(crate) async fn anchor_calls(ctx: &SessionContext) -> Result<()> {
     let mut pending = engine::materialize(ctx, "slo_pending", queries::SLO_ANCHOR_START).await?;
     let mut hits = vec![];
     let mut schema = None;

@@ -88,6 +88,11 @@ impl Drop for ClusterWork {
     }
 }
 
+/// Whether the session runs its queries on a cluster.
+pub fn on_cluster(ctx: &SessionContext) -> bool {
+    cluster_work(ctx).is_some()
+}
+
 fn cluster_work(ctx: &SessionContext) -> Option<Arc<ClusterWork>> {
     ctx.state().config().get_extension::<ClusterWork>()
 }
@@ -251,6 +256,27 @@ pub async fn register_batches(ctx: &SessionContext, name: &str, schema: &SchemaR
     }
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::new(MemTable::try_new(relaxed, vec![batches])?))?;
+    Ok(())
+}
+
+/// Registers `batches` (at least one, all of one schema) in memory as
+/// `name` on this machine, cut into batches of the session's size dealt
+/// round-robin to as many partitions as the session runs in parallel, so
+/// queries over it use every core.
+pub fn register_spread(ctx: &SessionContext, name: &str, batches: Vec<RecordBatch>) -> Result<()> {
+    let config = ctx.copied_config();
+    let (n, size) = (config.target_partitions().max(1), config.batch_size().max(1));
+    let schema = batches.first().map(|b| b.schema()).ok_or_else(|| crate::error::Error::Other(format!("{name}: no batches")))?;
+    let mut parts: Vec<Vec<RecordBatch>> = vec![vec![]; n];
+    let mut k = 0;
+    for b in &batches {
+        for at in (0..b.num_rows()).step_by(size) {
+            parts[k % n].push(b.slice(at, size.min(b.num_rows() - at)));
+            k += 1;
+        }
+    }
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(MemTable::try_new(schema, parts)?))?;
     Ok(())
 }
 
