@@ -654,12 +654,6 @@ fn calls_tables(batches: &[RecordBatch], found: &[&Calls]) -> Result<[(&'static 
         let mut arrays: Vec<ArrayRef> = vec![];
         for &(out, src, at) in cols {
             let a = interleave(&column(src)?, at)?;
-            // (views into every batch's buffers slow the joins that read
-            // them: the strings are copied together)
-            let a: ArrayRef = match a.as_string_view_opt() {
-                Some(v) => Arc::new(v.gc()),
-                None => a,
-            };
             fields.push(Field::new(out, a.data_type().clone(), true));
             arrays.push(a);
         }

@@ -268,7 +268,20 @@ const STATUSES: [&str; 3] = ["UNSET", "OK", "ERROR"];
 
 fn spelled_fn(args: &[ArrayRef], prefix: &str, words: &[&str], what: &str) -> Result<ArrayRef> {
     let a = Strs::of(args[0].as_ref(), what)?;
-    let out: Int8Array = (0..args[0].len()).map(|i| a.get(i).map_or(Some(0), |s| spelled(s, prefix, words))).collect();
+    // Exports sorted by service and operation repeat a value row after
+    // row: the last answer is kept.
+    let mut last: Option<(&str, Option<i8>)> = None;
+    let out: Int8Array = (0..args[0].len())
+        .map(|i| match (a.get(i), last) {
+            (None, _) => Some(0),
+            (Some(s), Some((l, v))) if l == s => v,
+            (Some(s), _) => {
+                let v = spelled(s, prefix, words);
+                last = Some((s, v));
+                v
+            }
+        })
+        .collect();
     Ok(Arc::new(out))
 }
 
@@ -500,6 +513,17 @@ mod tests {
         }
         assert_eq!(canonical_id_from_str("ffFF"), Some(vec![0xff, 0xff]));
         assert_eq!(canonical_id_from_str("0g"), Some(b"\xff0g".to_vec()));
+    }
+
+    #[test]
+    fn a_column_of_kinds_with_runs_nulls_and_bad_values() {
+        let a: ArrayRef = Arc::new(datafusion::arrow::array::StringArray::from(vec![
+            Some("SPAN_KIND_SERVER"), Some("SPAN_KIND_SERVER"), None, Some("client"), Some("client"), Some("bogus"),
+            Some("bogus"), Some(""), Some("SPAN_KIND_SERVER"), None,
+        ]));
+        let out = spelled_fn(&[a], "SPAN_KIND_", &KINDS, "om_kind").unwrap();
+        let out: Vec<Option<i8>> = out.as_primitive::<Int8Type>().iter().collect();
+        assert_eq!(out, [Some(2), Some(2), Some(0), Some(3), Some(3), None, None, Some(0), Some(2), Some(0)]);
     }
 
     #[test]
