@@ -7,6 +7,11 @@
 //! (requests and summed root durations per root entry point) and
 //! `cp_nodes_day` (per node: requests with a positive credit, summed
 //! credits). The weekly `critical_path` table is their sum.
+//!
+//! On one machine the same pass over each trace also finds the rows the
+//! other per-trace stages start from — `cross_calls`, `virtual_calls`,
+//! `entry_spans`, `slo_anchored` ([`Calls::of_trace`]) — exactly as their
+//! SQL (`queries/cross_calls.sql`, …) defines them, which a cluster runs.
 
 use std::collections::BTreeMap;
 
@@ -648,29 +653,28 @@ fn calls_tables(batches: &[RecordBatch], found: &[&Calls]) -> Result<[(&'static 
             .map(|b| b.column_by_name(name).map(|c| c.as_ref()).ok_or_else(|| crate::error::Error::Other(format!("no column {name}"))))
             .collect()
     };
-    // (output name, source column, locations), plus a computed column
-    let batch = |cols: &[(&str, &str, &[Loc])], extra: Option<(&str, ArrayRef)>| -> Result<RecordBatch> {
+    // (output name, source column, locations), then computed columns
+    let batch = |cols: &[(&str, &str, &[Loc])], computed: Vec<(&str, ArrayRef)>| -> Result<RecordBatch> {
         let mut fields = vec![];
         let mut arrays: Vec<ArrayRef> = vec![];
         for &(out, src, at) in cols {
-            let a = interleave(&column(src)?, at)?;
-            fields.push(Field::new(out, a.data_type().clone(), true));
-            arrays.push(a);
+            arrays.push(interleave(&column(src)?, at)?);
+            fields.push(out);
         }
-        if let Some((out, a)) = extra {
-            fields.push(Field::new(out, a.data_type().clone(), true));
+        for (out, a) in computed {
             arrays.push(a);
+            fields.push(out);
         }
+        let fields: Vec<Field> = fields.iter().zip(&arrays).map(|(f, a)| Field::new(*f, a.data_type().clone(), true)).collect();
         Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
     };
     let parents = column("parent_id")?;
-    // A batch per chunk of traces, made in parallel (the engine reads them
-    // in parallel too).
     // span ids, then parent ids (one type: both come from window_spans)
     let ids: Vec<&dyn Array> = column("span_id")?.into_iter().chain(parents.iter().copied()).collect();
+    // A batch per chunk of traces, made in parallel (the engine reads them
+    // in parallel too).
     let per_chunk = |c: &&Calls| -> Result<[RecordBatch; 4]> {
-        let child: Vec<Loc> = c.cross.iter().map(|x| x.0).collect();
-        let parent: Vec<Loc> = c.cross.iter().map(|x| x.1).collect();
+        let (child, parent): (Vec<Loc>, Vec<Loc>) = c.cross.iter().copied().unzip();
         let cross = batch(
             &[
                 ("day", "day", &child),
@@ -685,7 +689,7 @@ fn calls_tables(batches: &[RecordBatch], found: &[&Calls]) -> Result<[(&'static 
                 ("parent_ns", "duration_ns", &parent),
                 ("child_ns", "duration_ns", &child),
             ],
-            None,
+            vec![],
         )?;
         let v = &c.virtual_calls;
         let virtual_calls = batch(
@@ -698,22 +702,11 @@ fn calls_tables(batches: &[RecordBatch], found: &[&Calls]) -> Result<[(&'static 
                 ("is_error", "is_error", v),
                 ("duration_ns", "duration_ns", v),
             ],
-            None,
+            vec![],
         )?;
         let e = &c.entry;
         let is_root: BooleanArray = e.iter().map(|&(b, r)| Some(parents[b].is_null(r))).collect();
-        let a = &c.anchored;
-        let (child, parent): (Vec<Loc>, Vec<Loc>) = a.iter().map(|x| (x.0, x.1)).unzip();
-        let latency: Int64Array = a.iter().map(|x| x.2).collect();
-        // the request's id: a span's own id or its parent id
-        let at: Vec<Loc> = a.iter().map(|&(_, _, _, ((b, r), up))| (if up { batches.len() + b } else { b }, r)).collect();
-        let request = interleave(&ids, &at)?;
-        let anchored = batch(
-            &[("trace_id", "trace_id", &parent), ("caller", "service", &parent), ("callee", "service", &child)],
-            Some(("latency_ns", Arc::new(latency))),
-        )?;
-        let anchored = add_column(anchored, "request_id", request)?;
-        Ok([cross, virtual_calls, anchored, batch(
+        let entry = batch(
             &[
                 ("day", "day", e),
                 ("trace_id", "trace_id", e),
@@ -723,8 +716,18 @@ fn calls_tables(batches: &[RecordBatch], found: &[&Calls]) -> Result<[(&'static 
                 ("is_error", "is_error", e),
                 ("duration_ns", "duration_ns", e),
             ],
-            Some(("is_root", Arc::new(is_root))),
-        )?])
+            vec![("is_root", Arc::new(is_root))],
+        )?;
+        let a = &c.anchored;
+        let (child, parent): (Vec<Loc>, Vec<Loc>) = a.iter().map(|x| (x.0, x.1)).unzip();
+        let latency: Int64Array = a.iter().map(|x| x.2).collect();
+        // the request's id: a span's own id or its parent id
+        let at: Vec<Loc> = a.iter().map(|&(_, _, _, ((b, r), up))| (if up { batches.len() + b } else { b }, r)).collect();
+        let anchored = batch(
+            &[("trace_id", "trace_id", &parent), ("caller", "service", &parent), ("callee", "service", &child)],
+            vec![("latency_ns", Arc::new(latency)), ("request_id", interleave(&ids, &at)?)],
+        )?;
+        Ok([cross, virtual_calls, anchored, entry])
     };
     use rayon::prelude::*;
     let made: Vec<[RecordBatch; 4]> = found.par_iter().map(per_chunk).collect::<Result<_>>()?;
@@ -735,16 +738,6 @@ fn calls_tables(batches: &[RecordBatch], found: &[&Calls]) -> Result<[(&'static 
         }
     }
     Ok(tables)
-}
-
-/// `b` with one more (nullable) column.
-fn add_column(b: RecordBatch, name: &str, a: datafusion::arrow::array::ArrayRef) -> Result<RecordBatch> {
-    use datafusion::arrow::datatypes::{Field, Schema};
-    let mut fields: Vec<Field> = b.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-    fields.push(Field::new(name, a.data_type().clone(), true));
-    let mut cols = b.columns().to_vec();
-    cols.push(a);
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
 }
 
 /// The `critical_path` table (SPEC §3) from the merged partials: root entry
