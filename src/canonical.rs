@@ -40,6 +40,59 @@ pub struct CanonSpan {
     pub links: String,
 }
 
+/// Canonical column names (SPEC §1.1), in table order.
+pub const CANONICAL_COLUMNS: &[&str] = &[
+    "Timestamp",
+    "TraceId",
+    "SpanId",
+    "ParentSpanId",
+    "SpanName",
+    "SpanKind",
+    "ServiceName",
+    "Duration",
+    "StatusCode",
+    "SpanAttributes",
+    "ResourceAttributes",
+];
+
+/// The other names a canonical column is found under (case-insensitive),
+/// as OTLP-derived and hand-written exports spell them.
+pub fn column_aliases(canonical: &str) -> &'static [&'static str] {
+    match canonical {
+        "Timestamp" => &["start_time_unix_nano", "start_time"],
+        "TraceId" => &["trace_id"],
+        "SpanId" => &["span_id"],
+        "ParentSpanId" => &["parent_span_id"],
+        "SpanName" => &["name", "operation_name"],
+        "SpanKind" => &["kind"],
+        "ServiceName" => &["service_name"],
+        "Duration" => &["duration_nano", "duration_ns"],
+        "StatusCode" => &["status_code"],
+        "SpanAttributes" => &["attributes"],
+        "ResourceAttributes" => &["resource_attributes"],
+        _ => &[],
+    }
+}
+
+/// A span file skipped, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+
+/// OpenTelemetry span kinds as the normalised `kind` column holds them
+/// (the OTLP enum, §1.1).
+pub mod kind {
+    pub const UNSPECIFIED: i64 = 0;
+    pub const INTERNAL: i64 = 1;
+    pub const SERVER: i64 = 2;
+    pub const CLIENT: i64 = 3;
+    pub const PRODUCER: i64 = 4;
+    pub const CONSUMER: i64 = 5;
+}
+
 pub const KINDS: [&str; 6] = ["Unspecified", "Internal", "Server", "Client", "Producer", "Consumer"];
 pub const STATUSES: [&str; 3] = ["Unset", "Ok", "Error"];
 

@@ -3,7 +3,6 @@
 //! exit codes: 0 success, 1 failure, 2 bad usage or configuration, 3 finished
 //! with some inputs skipped.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -59,7 +58,7 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            let code = if e.use_stderr() { crate::error::exit::USAGE } else { crate::error::exit::OK };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -87,12 +86,4 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
-}
-
-/// The `--config` flag shared by verbs that read a config.
-#[derive(Debug, clap::Args)]
-pub struct ConfigArg {
-    /// Path to ownermap.toml.
-    #[arg(long, short = 'c', default_value = "ownermap.toml")]
-    pub config: PathBuf,
 }

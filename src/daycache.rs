@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::attribution::Attributed;
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::{Error, Result};
 
 /// Counts of one unit, for `summary.json`.

@@ -6,6 +6,20 @@ use std::path::PathBuf;
 
 use datafusion::error::DataFusionError;
 
+/// The process exit codes (SPEC §4), one name each.
+pub mod exit {
+    /// Done; everything was read.
+    pub const OK: u8 = 0;
+    /// A failure: nothing was published (also `lint` finding problems).
+    pub const FAILURE: u8 = 1;
+    /// Bad usage or configuration, or a request refused.
+    pub const USAGE: u8 = 2;
+    /// Done, with some inputs skipped (each named in `summary.json`).
+    pub const SKIPPED_INPUT: u8 = 3;
+    /// No span in the window: nothing was published.
+    pub const NO_SPANS: u8 = 4;
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A bad config file, flag or value.
@@ -47,9 +61,9 @@ impl Error {
     /// Exit code for this error (SPEC §4).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Schema { .. } | Error::Refused(_) => 2,
-            Error::NoSpans(_) => 4,
-            _ => 1,
+            Error::Config(_) | Error::Schema { .. } | Error::Refused(_) => exit::USAGE,
+            Error::NoSpans(_) => exit::NO_SPANS,
+            _ => exit::FAILURE,
         }
     }
 

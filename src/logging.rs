@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 use tracing_subscriber::EnvFilter;
 
-use crate::pipeline::Progress;
+use crate::run_result::Progress;
 
 pub fn init() {
     let filter = std::env::var("OWNERMAP_LOG")

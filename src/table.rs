@@ -4,10 +4,22 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use crate::engine::Table;
 use crate::error::Result;
+
+/// A small result table collected to the client.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+impl Table {
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+}
 
 /// One typed column.
 #[derive(Debug, Clone)]
@@ -58,20 +70,26 @@ pub fn bo(v: Option<bool>) -> V {
     V::B(v)
 }
 
+/// The type of a column built with [`Rows`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColType {
+    Text,
+    Int,
+    Float,
+    Bool,
+}
+
 impl Rows {
-    /// A table with these columns; types are taken from the first row, or
-    /// from the `types` string (`s`, `i`, `f`, `b` per column).
-    pub fn new(names: &[&str], types: &str) -> Rows {
-        assert_eq!(names.len(), types.len(), "one type letter per column");
-        let cols = names
+    /// A table with these columns (name, type), in order.
+    pub fn new(columns: &[(&str, ColType)]) -> Rows {
+        let cols = columns
             .iter()
-            .zip(types.chars())
-            .map(|(n, t)| {
+            .map(|&(n, t)| {
                 let c = match t {
-                    's' => Col::Str(vec![]),
-                    'i' => Col::I64(vec![]),
-                    'f' => Col::F64(vec![]),
-                    _ => Col::Bool(vec![]),
+                    ColType::Text => Col::Str(vec![]),
+                    ColType::Int => Col::I64(vec![]),
+                    ColType::Float => Col::F64(vec![]),
+                    ColType::Bool => Col::Bool(vec![]),
                 };
                 (n.to_string(), c)
             })
@@ -119,7 +137,7 @@ pub mod read {
     use datafusion::arrow::compute::cast;
     use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
-    use crate::engine::Table;
+    use super::Table;
 
     fn arrays(t: &Table, name: &str, dt: &DataType) -> Vec<datafusion::arrow::array::ArrayRef> {
         t.batches

@@ -11,11 +11,10 @@ use common::*;
 use ownermap::analysis::changes::{figures, week_over_week};
 use ownermap::analysis::history;
 use ownermap::config::ChangeThresholds;
-use ownermap::engine::Table;
-use ownermap::table::{Rows, i, s};
+use ownermap::table::{ColType, ColType::*, Rows, Table, i, s};
 
 fn team_load(week: &str, rows: &[(&str, i64, i64, f64)]) -> Table {
-    let mut t = Rows::new(&["team", "week", "pages", "sleep_pages", "mtta_min"], "ssiif");
+    let mut t = Rows::new(&[("team", Text), ("week", Text), ("pages", Int), ("sleep_pages", Int), ("mtta_min", Float)]);
     for (team, pages, sleep, mtta) in rows {
         t.push(vec![s(*team), s(week), i(*pages), i(*sleep), ownermap::table::f(*mtta)]);
         // Another week's row of the same team is not this week's figure.
@@ -24,16 +23,16 @@ fn team_load(week: &str, rows: &[(&str, i64, i64, f64)]) -> Table {
     t.finish().unwrap()
 }
 
-fn two_cols(names: [&str; 2], types: &str, rows: &[(&str, f64)]) -> Table {
-    let mut t = Rows::new(&names, types);
+fn two_cols(names: [&str; 2], value: ColType, rows: &[(&str, f64)]) -> Table {
+    let mut t = Rows::new(&[(names[0], Text), (names[1], value)]);
     for (k, v) in rows {
-        t.push(vec![s(*k), if types.ends_with('i') { i(*v as i64) } else { ownermap::table::f(*v) }]);
+        t.push(vec![s(*k), if value == Int { i(*v as i64) } else { ownermap::table::f(*v) }]);
     }
     t.finish().unwrap()
 }
 
 fn services(rows: &[(&str, i64, f64, f64)]) -> Table {
-    let mut t = Rows::new(&["service", "requests", "error_rate", "p99_ms"], "siff");
+    let mut t = Rows::new(&[("service", Text), ("requests", Int), ("error_rate", Float), ("p99_ms", Float)]);
     for (svc, req, er, p99) in rows {
         t.push(vec![s(*svc), i(*req), ownermap::table::f(*er), ownermap::table::f(*p99)]);
     }
@@ -41,7 +40,7 @@ fn services(rows: &[(&str, i64, f64, f64)]) -> Table {
 }
 
 fn slos(rows: &[(&str, &str, f64, f64)]) -> Table {
-    let mut t = Rows::new(&["service", "slo", "objective", "attainment"], "ssff");
+    let mut t = Rows::new(&[("service", Text), ("slo", Text), ("objective", Float), ("attainment", Float)]);
     for (svc, slo, obj, att) in rows {
         t.push(vec![s(*svc), s(*slo), ownermap::table::f(*obj), ownermap::table::f(*att)]);
     }
@@ -49,7 +48,7 @@ fn slos(rows: &[(&str, &str, f64, f64)]) -> Table {
 }
 
 fn edges(rows: &[(&str, &str, i64)]) -> Table {
-    let mut t = Rows::new(&["caller", "callee", "callee_type", "kind", "calls"], "ssssi");
+    let mut t = Rows::new(&[("caller", Text), ("callee", Text), ("callee_type", Text), ("kind", Text), ("calls", Int)]);
     for (a, b, c) in rows {
         t.push(vec![s(*a), s(*b), s("service"), s("sync"), i(*c)]);
     }
@@ -57,7 +56,7 @@ fn edges(rows: &[(&str, &str, i64)]) -> Table {
 }
 
 fn docs(rows: &[(&str, &str, f64)]) -> Table {
-    let mut t = Rows::new(&["service", "team", "score"], "ssf");
+    let mut t = Rows::new(&[("service", Text), ("team", Text), ("score", Float)]);
     for (svc, team, score) in rows {
         t.push(vec![s(*svc), s(*team), ownermap::table::f(*score)]);
     }
@@ -72,7 +71,7 @@ fn store(state: &Path, week: &str, tables: Vec<(&str, Table)>) {
 fn last_week() -> Vec<(&'static str, Table)> {
     vec![
         ("team_load", team_load("2026-W46", &[("a", 6, 6, 10.0), ("b", 10, 0, 4.0)])),
-        ("team_errors", two_cols(["team", "surfaced_elsewhere_caused"], "si", &[("a", 20.0), ("b", 0.0)])),
+        ("team_errors", two_cols(["team", "surfaced_elsewhere_caused"], Int, &[("a", 20.0), ("b", 0.0)])),
         ("docs_health", docs(&[("s1", "a", 0.9), ("s2", "b", 0.9)])),
         ("services", services(&[("s1", 100, 0.01, 100.0), ("s2", 99, 0.02, 100.0)])),
         ("slos", slos(&[("s1", "lat", 0.99, 0.995), ("s2", "avail", 0.999, 0.9995)])),
@@ -83,7 +82,7 @@ fn last_week() -> Vec<(&'static str, Table)> {
 fn this_week() -> Vec<(&'static str, Table)> {
     vec![
         ("team_load", team_load("2026-W47", &[("a", 9, 8, 15.0), ("b", 14, 0, 8.9)])),
-        ("team_errors", two_cols(["team", "surfaced_elsewhere_caused"], "si", &[("a", 30.0), ("b", 9.0)])),
+        ("team_errors", two_cols(["team", "surfaced_elsewhere_caused"], Int, &[("a", 30.0), ("b", 9.0)])),
         ("docs_health", docs(&[("s1", "a", 0.8), ("s2", "b", 0.81)])),
         ("services", services(&[("s1", 100, 0.02, 120.0), ("s2", 99, 0.035, 120.0)])),
         ("slos", slos(&[("s1", "lat", 0.99, 0.985), ("s2", "avail", 0.999, 0.9991)])),
@@ -177,21 +176,13 @@ fn a_run_compares_with_the_week_before_and_a_rerun_never_with_itself() {
 fn backfill_fills_the_history_so_the_first_run_has_a_comparison() {
     let dir = generated(8, 21, 400, 5);
     let cfg = dir.path().join("ownermap.toml");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ownermap"))
-        .args(["backfill", "--config", cfg.to_str().unwrap(), "--weeks", "3"])
-        .env("OWNERMAP_LOG", "warn")
-        .output()
-        .unwrap();
+    let o = ownermap(&["backfill", "--config", cfg.to_str().unwrap(), "--weeks", "3"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("skipped 2026-W44"), "{err}");
     assert_eq!(history::stored_weeks(&dir.path().join("state")), vec!["2026-W45", "2026-W46"]);
     assert!(!dir.path().join("out").exists(), "backfill publishes no report");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ownermap"))
-        .args(["run", "--config", cfg.to_str().unwrap()])
-        .env("OWNERMAP_LOG", "warn")
-        .output()
-        .unwrap();
+    let o = ownermap(&["run", "--config", cfg.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let wow = std::fs::read_to_string(dir.path().join("out/data/week_over_week.csv")).unwrap();
     assert!(wow.lines().count() > 10, "{wow}");

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-use ownermap::export::{Inputs, render};
+use ownermap::configgen::{Inputs, render};
 use serde_json::Value;
 
 fn amtool() -> bool {
@@ -178,7 +178,7 @@ fn the_sample_organisation_generates_valid_configuration() {
     }
 
     for t in r.org.known_teams() {
-        let text = std::fs::read_to_string(g.join("grafana").join(format!("{}.json", ownermap::report::slug(&t)))).unwrap();
+        let text = std::fs::read_to_string(g.join("grafana").join(format!("{}.json", ownermap::names::slug(&t)))).unwrap();
         let exprs = grafana_exprs(&text);
         assert_eq!(exprs.len(), 3 * r.org.services_owned(&t).len(), "{t}");
         for (row, e) in exprs {
@@ -204,7 +204,7 @@ fn hostile_names_stay_literal_in_every_format() {
     )
     .unwrap();
     let cfg = config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n[teams]\npath = \"teams.yaml\"\n");
-    let mut summary = ownermap::pipeline::Summary::default();
+    let mut summary = ownermap::run_result::Summary::default();
     let org = ownermap::pipeline::read_org(&cfg, &mut summary).unwrap();
     assert_eq!(org.catalog.entries.len(), hostile.len());
     let edge = |a: &str, b: &str| ownermap::analysis::graph::Edge {
@@ -251,9 +251,6 @@ fn hostile_names_stay_literal_in_every_format() {
     }
 }
 
-fn cli(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ownermap")).args(args).env("OWNERMAP_LOG", "warn").output().unwrap()
-}
 
 #[test]
 fn lint_level_exit_codes_and_export_config() {
@@ -265,33 +262,33 @@ fn lint_level_exit_codes_and_export_config() {
     let cfg = d.join("ownermap.toml");
     std::fs::write(&cfg, "[spans]\npath = \"spans\"\n[catalog]\npath = \"catalog.yaml\"\n[teams]\npath = \"teams.yaml\"\n[window]\nend = \"2026-11-22\"\n").unwrap();
     let c = cfg.to_str().unwrap();
-    assert_eq!(cli(&["lint", "--config", c, "--level", "silver"]).status.code(), Some(0));
-    let gold = cli(&["lint", "--config", c, "--level", "gold"]);
+    assert_eq!(ownermap(&["lint", "--config", c, "--level", "silver"]).status.code(), Some(0));
+    let gold = ownermap(&["lint", "--config", c, "--level", "gold"]);
     assert_eq!(gold.status.code(), Some(1));
     let text = String::from_utf8_lossy(&gold.stdout);
     assert!(text.contains("a\tsilver\tlacks for gold: alerts") && text.contains("b\tsilver"), "{text}");
     // One entry loses its runbook: below silver.
     std::fs::write(d.join("catalog.yaml"), format!("- name: a\n  team: t\n{}- name: b\n  team: t\n{silver}", silver.replace("runbook: r, ", ""))).unwrap();
-    let o = cli(&["lint", "--config", c, "--level", "silver"]);
+    let o = ownermap(&["lint", "--config", c, "--level", "silver"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "a\tbronze\tlacks for silver: runbook");
-    assert_eq!(cli(&["lint", "--config", c, "--level", "bronze"]).status.code(), Some(0));
-    assert_eq!(cli(&["lint", "--config", c, "--level", "platinum"]).status.code(), Some(2));
+    assert_eq!(ownermap(&["lint", "--config", c, "--level", "bronze"]).status.code(), Some(0));
+    assert_eq!(ownermap(&["lint", "--config", c, "--level", "platinum"]).status.code(), Some(2));
 
     // export-config: writes the four kinds, refuses a foreign folder.
     write_spans(&spans_path(d, "day.parquet"), &[span("t1", "s1", "", "a", "SERVER", 0, 10).at_ns(1_795_262_400_000_000_000), span("t1", "s2", "s1", "a", "CLIENT", 1, 5).attr("peer.service", "b").at_ns(1_795_262_400_001_000_000)], Ids::Hex);
     let out = d.join("exported");
-    let o = cli(&["export-config", "--config", c, "--out", out.to_str().unwrap()]);
+    let o = ownermap(&["export-config", "--config", c, "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for f in ["alertmanager.yml", "pagerduty.tf.json", "catalog-info.yaml", "grafana/t-"] {
         let found = walk(&out).iter().any(|p| p.to_string_lossy().contains(f));
         assert!(found, "{f}");
     }
-    assert!(cli(&["export-config", "--config", c, "--out", out.to_str().unwrap()]).status.success(), "an earlier export is replaced");
+    assert!(ownermap(&["export-config", "--config", c, "--out", out.to_str().unwrap()]).status.success(), "an earlier export is replaced");
     let foreign = d.join("mine");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), "keep").unwrap();
-    let o = cli(&["export-config", "--config", c, "--out", foreign.to_str().unwrap()]);
+    let o = ownermap(&["export-config", "--config", c, "--out", foreign.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(foreign.join("notes.txt")).unwrap(), "keep");
 }

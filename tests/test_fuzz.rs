@@ -3,8 +3,9 @@
 //! bytes and splices in hostile tokens. No reader may panic, and every
 //! error must name the file it read.
 
+mod common;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
 
 use ownermap::import::{Format, Sink, read_into};
 
@@ -91,13 +92,13 @@ fn fuzz(name: &str, seed: &[u8], read: &dyn Fn(&Path) -> Result<(), String>) -> 
     rejected
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(name)).unwrap()
+fn repo_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(common::repo_file(name)).unwrap()
 }
 
 #[test]
 fn catalog_yaml_never_panics_and_errors_name_the_file() {
-    let seed = fixture("sample-data/catalog.yaml");
+    let seed = repo_bytes("sample-data/catalog.yaml");
     let backstage = b"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: checkout\n  description: x\n  links:\n    - url: https://r\n      title: runbook\nspec:\n  owner: group:storefront\n  dependsOn: [component:payments]\n---\nkind: Group\nmetadata: {name: storefront}\nspec: {members: [ana]}\n";
     let read = |p: &Path| ownermap::input::catalog::read(&[p]).map(|_| ()).map_err(|e| e.to_string());
     let a = fuzz("fuzz-catalog.yaml", &seed, &read);
@@ -107,7 +108,7 @@ fn catalog_yaml_never_panics_and_errors_name_the_file() {
 
 #[test]
 fn teams_yaml_never_panics_and_errors_name_the_file() {
-    let seed = fixture("sample-data/teams.yaml");
+    let seed = repo_bytes("sample-data/teams.yaml");
     let n = fuzz("fuzz-teams.yaml", &seed, &|p| ownermap::input::teams::read(p).map(|_| ()).map_err(|e| e.to_string()));
     assert!(n > 0);
 }
@@ -115,7 +116,7 @@ fn teams_yaml_never_panics_and_errors_name_the_file() {
 #[test]
 fn incidents_csv_and_pagerduty_never_panic_and_errors_name_the_file() {
     use ownermap::config::IncidentFormat;
-    let csv = fixture("sample-data/incidents.csv");
+    let csv = repo_bytes("sample-data/incidents.csv");
     let csv = &csv[..csv.len().min(4000)];
     fuzz("fuzz-incidents.csv", csv, &|p| ownermap::input::incidents::read(p, &IncidentFormat::Csv).map(|_| ()).map_err(|e| e.to_string()));
     let pd = br#"{"data": [{"id": "Q1", "description": "db down", "urgency": "high", "created_at": "2026-11-20T10:00:00Z",
@@ -137,10 +138,10 @@ fn import(format: Format) -> impl Fn(&Path) -> Result<(), String> {
 
 #[test]
 fn importers_never_panic_and_errors_name_the_file() {
-    let zipkin = fixture("tests/fixtures/skew.json");
+    let zipkin = repo_bytes("tests/fixtures/skew.json");
     let n = fuzz("fuzz-zipkin.json", &zipkin, &import(Format::ZipkinJson));
     assert!(n > 0);
-    let jaeger = fixture("tests/fixtures/jaeger_uimodel_fixture_ui_01.json");
+    let jaeger = repo_bytes("tests/fixtures/jaeger_uimodel_fixture_ui_01.json");
     let n = fuzz("fuzz-jaeger.json", &jaeger, &import(Format::JaegerJson));
     assert!(n > 0);
     let otlp = br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeSpans":[{"spans":[{"traceId":"QpC1h3qZMN55u0KDZTmOzA==","spanId":"1gZXnld4dYc=","parentSpanId":"","name":"a","kind":2,"startTimeUnixNano":"1000","endTimeUnixNano":1500,"status":{"code":2},"attributes":[{"key":"db.system","value":{"stringValue":"pg"}}]}]}]}]}"#;

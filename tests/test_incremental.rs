@@ -10,7 +10,7 @@ use common::*;
 use ownermap::config::Config;
 use ownermap::datafusion::parquet::arrow::ArrowWriter;
 use ownermap::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use ownermap::pipeline::RunResult;
+use ownermap::run_result::RunResult;
 
 /// The nightly run's config (it evicts days that left the window).
 fn load(dir: &Path, end: &str, days: u32) -> Config {

@@ -16,41 +16,13 @@ use common::*;
 /// so names carrying it are a dead run's leftovers.
 const DEAD_PID: u32 = 4_194_399;
 
-fn ownermap_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ownermap"));
-    c.args(args).env("OWNERMAP_LOG", "warn");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().unwrap()
-}
 
-fn ownermap(args: &[&str]) -> Output {
-    ownermap_env(args, &[])
-}
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
-fn write_config(dir: &Path, extra: &str) -> String {
-    let p = dir.join("ownermap.toml");
-    std::fs::write(&p, format!("[spans]\npath = \"spans\"\n[window]\nend = \"2026-11-22\"\ndays = 3\n{extra}")).unwrap();
-    p.display().to_string()
-}
 
 /// One trace a → b on 2026-11-20 (and, with `second`, another on the 21st).
 fn spans_of(dir: &Path, second: bool) {
-    let t1 = "aa000000000000000000000000000001";
-    write_spans(
-        &spans_path(dir, "date=2026-11-20/a.parquet"),
-        &[
-            span(t1, "0000000000000101", "", "a", "Server", 0, 100),
-            span(t1, "0000000000000102", "0000000000000101", "a", "Client", 10, 50),
-            span(t1, "0000000000000103", "0000000000000102", "b", "Server", 15, 40),
-        ],
-        Ids::Hex,
-    );
+    one_call_spans(dir);
     if second {
         let t2 = "aa000000000000000000000000000002";
         write_spans(

@@ -215,11 +215,11 @@ fn generated_organisation_matches_an_independent_computation() {
     let out = d.join("out");
     ownermap::pipeline::publish(&cfg, &out, &r).unwrap();
     let gap = rows(table(&r, "expertise")).into_iter().find(|x| !x["uncovered"].is_empty()).unwrap();
-    let slug = ownermap::report::slug(&gap["team"]);
+    let slug = ownermap::names::slug(&gap["team"]);
     let page = std::fs::read_to_string(out.join("teams").join(format!("{slug}.html"))).unwrap();
     assert!(page.contains("Experts on the rotation") && page.contains("have no expert on the rotation"), "{slug}");
     let noisy_team = rows(table(&r, "alerts")).into_iter().find(|x| x["noisy"] == "true").unwrap()["team"].clone();
-    let page = std::fs::read_to_string(out.join("teams").join(format!("{}.html", ownermap::report::slug(&noisy_team)))).unwrap();
+    let page = std::fs::read_to_string(out.join("teams").join(format!("{}.html", ownermap::names::slug(&noisy_team)))).unwrap();
     assert!(page.contains("Alerts to delete or demote") && page.contains("tag noisy"));
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(index.contains("Short of experts") && index.contains("Noisiest alerts") && index.contains("Postmortem coverage"));
@@ -234,18 +234,17 @@ fn a_bad_survey_row_is_skipped_named_and_exits_3_and_a_missing_column_exits_2() 
     let line = text.lines().count();
     std::fs::write(d.join("survey.csv"), &text).unwrap();
     let cfg = d.join("ownermap.toml");
-    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_ownermap")).args(args).env("OWNERMAP_LOG", "warn").output().unwrap();
-    let o = run(&["run", "--config", cfg.to_str().unwrap()]);
+    let o = ownermap(&["run", "--config", cfg.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains(&format!("line {line}")) && err.contains("expertise \"7\""), "{err}");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("out/data/summary.json")).unwrap()).unwrap();
     assert_eq!(summary["rows_skipped"]["survey"], 1);
     // `sql` sees the survey as read.
-    let o = run(&["sql", "--config", cfg.to_str().unwrap(), "SELECT count(*) AS n FROM survey WHERE expertise > 3"]);
+    let o = ownermap(&["sql", "--config", cfg.to_str().unwrap(), "SELECT count(*) AS n FROM survey WHERE expertise > 3"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains('0'), "{}", String::from_utf8_lossy(&o.stderr));
     std::fs::write(d.join("survey.csv"), "person,service,expertise,answered_on\n").unwrap();
-    let o = run(&["run", "--config", cfg.to_str().unwrap()]);
+    let o = ownermap(&["run", "--config", cfg.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("happiness"));
 }

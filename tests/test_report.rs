@@ -304,10 +304,9 @@ fn every_page_opens_in_a_real_browser_without_network() {
 fn a_150_service_organisation_reads_in_the_browser() {
     let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let dir = tmp();
-    let bin = env!("CARGO_BIN_EXE_ownermap");
     let org = dir.path().join("org");
     let cmd = |args: &[&str]| {
-        let o = std::process::Command::new(bin).args(args).env("OWNERMAP_LOG", "warn").output().unwrap();
+        let o = ownermap(args);
         assert!(o.status.success() || o.status.code() == Some(3), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
     };
     let o = org.to_str().unwrap();

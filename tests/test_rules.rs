@@ -54,7 +54,7 @@ fn rule_spans() -> Vec<S> {
     ]
 }
 
-fn run_rules(ids: Ids) -> ownermap::pipeline::RunResult {
+fn run_rules(ids: Ids) -> ownermap::run_result::RunResult {
     let dir = tmp();
     write_spans(&spans_path(dir.path(), "date=2026-11-20/part-0.parquet"), &rule_spans(), ids);
     run(&config(dir.path(), ""))

@@ -8,27 +8,8 @@ use std::process::{Command, Output};
 
 use common::*;
 
-fn ownermap(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ownermap")).args(args).env("OWNERMAP_LOG", "warn").output().unwrap()
-}
 
-fn write_config(dir: &Path, extra: &str) -> String {
-    let p = dir.join("ownermap.toml");
-    std::fs::write(&p, format!("[spans]\npath = \"spans\"\n[window]\nend = \"2026-11-22\"\ndays = 3\n{extra}")).unwrap();
-    p.display().to_string()
-}
 
-fn good_spans(dir: &Path) {
-    write_spans(
-        &spans_path(dir, "date=2026-11-20/a.parquet"),
-        &[
-            span("aa000000000000000000000000000001", "0000000000000101", "", "a", "Server", 0, 100),
-            span("aa000000000000000000000000000001", "0000000000000102", "0000000000000101", "a", "Client", 10, 50),
-            span("aa000000000000000000000000000001", "0000000000000103", "0000000000000102", "b", "Server", 15, 40),
-        ],
-        Ids::Hex,
-    );
-}
 
 fn header(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap().lines().next().unwrap().to_string()
@@ -37,7 +18,7 @@ fn header(path: &Path) -> String {
 #[test]
 fn run_writes_every_table_with_the_spec_columns() {
     let dir = tmp();
-    good_spans(dir.path());
+    one_call_spans(dir.path());
     let cfg = write_config(dir.path(), "");
     let out = dir.path().join("report");
     let o = ownermap(&["run", "--config", &cfg, "--out", out.to_str().unwrap()]);
@@ -101,7 +82,7 @@ fn run_writes_every_table_with_the_spec_columns() {
 #[test]
 fn a_corrupt_file_in_the_window_is_skipped_named_and_exits_3() {
     let dir = tmp();
-    good_spans(dir.path());
+    one_call_spans(dir.path());
     let bad = spans_path(dir.path(), "date=2026-11-21/broken.parquet");
     std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
     std::fs::write(&bad, b"PAR1 this is not a parquet file").unwrap();
@@ -117,7 +98,7 @@ fn a_corrupt_file_in_the_window_is_skipped_named_and_exits_3() {
 #[test]
 fn a_missing_column_is_a_configuration_error_naming_file_and_column() {
     let dir = tmp();
-    good_spans(dir.path());
+    one_call_spans(dir.path());
     let cfg = write_config(dir.path(), "[spans.columns]\nDuration = \"elapsed\"\n");
     let out = dir.path().join("report");
     let o = ownermap(&["run", "--config", &cfg, "--out", out.to_str().unwrap()]);
@@ -130,7 +111,7 @@ fn a_missing_column_is_a_configuration_error_naming_file_and_column() {
 #[test]
 fn a_wrong_column_type_is_a_configuration_error() {
     let dir = tmp();
-    good_spans(dir.path());
+    one_call_spans(dir.path());
     // Map the duration onto a string column.
     let cfg = write_config(dir.path(), "[spans.columns]\nDuration = \"ServiceName\"\n");
     let out = dir.path().join("report");
@@ -154,7 +135,7 @@ fn unknown_config_keys_and_bad_flags_exit_2() {
 #[test]
 fn a_failed_run_leaves_the_previous_report_whole() {
     let dir = tmp();
-    good_spans(dir.path());
+    one_call_spans(dir.path());
     let cfg = write_config(dir.path(), "");
     let out = dir.path().join("report");
     assert!(ownermap(&["run", "--config", &cfg, "--out", out.to_str().unwrap()]).status.success());
@@ -167,7 +148,7 @@ fn a_failed_run_leaves_the_previous_report_whole() {
 #[test]
 fn a_second_run_on_the_same_output_is_refused_while_the_lock_is_held() {
     let dir = tmp();
-    good_spans(dir.path());
+    one_call_spans(dir.path());
     let cfg = write_config(dir.path(), "");
     let out = dir.path().join("report");
     let lock = std::fs::File::create(dir.path().join(".report.lock")).unwrap();
@@ -207,51 +188,34 @@ fn lint_prints_one_line_per_failure_and_exits_1() {
     assert_eq!(ownermap(&["lint", "--config", &cfg]).status.code(), Some(0));
 }
 
-#[test]
-fn graph_and_plan_print_to_stdout() {
-    let dir = tmp();
-    good_spans(dir.path());
-    std::fs::write(dir.path().join("catalog.yaml"), "- name: a\n  team: front\n- name: b\n  team: back\n").unwrap();
-    let cfg = write_config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n");
-    let dot = ownermap(&["graph", "--config", &cfg, "--format", "dot"]);
-    assert!(dot.status.success());
-    assert!(String::from_utf8_lossy(&dot.stdout).contains("\"a\" -> \"b\""));
-    let mmd = String::from_utf8_lossy(&ownermap(&["graph", "--config", &cfg, "--format", "mermaid", "--team", "back"]).stdout).to_string();
-    assert!(mmd.starts_with("flowchart LR") && mmd.contains("-->|1 calls|"));
-    let json: serde_json::Value = serde_json::from_slice(&ownermap(&["graph", "--config", &cfg, "--format", "json"]).stdout).unwrap();
-    assert_eq!(json[0]["caller"], "a");
-    let plan = ownermap(&["plan", "--config", &cfg, "--team", "front", "--rotation-size", "9"]);
-    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
-    let text = String::from_utf8_lossy(&plan.stdout);
-    assert!(text.contains("rotation of 9 (what-if)") && text.contains("underloaded"), "{text}");
-    assert_eq!(ownermap(&["plan", "--config", &cfg, "--team", "nobody"]).status.code(), Some(2));
-    // A team named in another case is found; an unknown one lists the teams.
-    let plan = ownermap(&["plan", "--config", &cfg, "--team", "FRONT"]);
-    assert!(plan.status.success() && String::from_utf8_lossy(&plan.stdout).starts_with("Team front"), "{}", String::from_utf8_lossy(&plan.stderr));
-    for verb in ["plan", "graph"] {
-        let o = ownermap(&[verb, "--config", &cfg, "--team", "nosuch"]);
-        assert_eq!(o.status.code(), Some(2), "{verb}");
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert!(e.contains("unknown team \"nosuch\"") && e.contains("back, front"), "{verb}: {e}");
+/// The figures of a run's `summary.json` with what differs from run to run
+/// (stage times, wall time, bytes of temporary paths) replaced.
+fn stable_summary(text: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    v["wall_seconds"] = serde_json::json!("[seconds]");
+    for stage in v["stages"].as_array_mut().unwrap() {
+        stage["seconds"] = serde_json::json!("[seconds]");
     }
+    serde_json::to_string_pretty(&v).unwrap()
 }
 
 #[test]
-fn sql_queries_the_window_and_bad_sql_exits_2() {
+fn a_small_runs_summary_json_is_as_recorded() {
     let dir = tmp();
-    good_spans(dir.path());
+    one_call_spans(dir.path());
     let cfg = write_config(dir.path(), "");
-    let o = ownermap(&["sql", "--config", &cfg, "SELECT caller, callee, calls FROM edges"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("| a      | b      | 1     |"), "{out}");
-    let o = ownermap(&["sql", "--config", &cfg, "SELECT COUNT(*) AS n FROM spans WHERE service = 'b'"]);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("| 1 |"));
-    let bad = ownermap(&["sql", "--config", &cfg, "SELEC 1"]);
-    assert_eq!(bad.status.code(), Some(2));
-    let e = String::from_utf8_lossy(&bad.stderr);
-    assert!(e.contains("SQL:") && !e.contains("configuration"), "{e}");
-    // Floats print rounded, not as binary noise.
-    let o = ownermap(&["sql", "--config", &cfg, "SELECT 0.1 + 0.2 AS x"]);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("| 0.3 |"), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
+    insta::assert_snapshot!(stable_summary(&summary));
+}
+
+#[test]
+fn the_help_texts_are_as_recorded() {
+    for args in [&["--help"][..], &["run", "--help"], &["sql", "--help"], &["plan", "--help"]] {
+        let o = ownermap(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        let name = args.iter().map(|a| a.trim_start_matches('-')).collect::<Vec<_>>().join("_");
+        insta::assert_snapshot!(name, String::from_utf8_lossy(&o.stdout));
+    }
 }

@@ -5,11 +5,14 @@
 //! credentials and an unreachable endpoint are clear errors.
 #![cfg(feature = "s3")]
 
+mod common;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
 use chrono::NaiveDate;
+use common::ownermap_env;
 use ownermap::generate::{GenOptions, generate};
 
 struct Server {
@@ -68,16 +71,9 @@ for d, _, files in os.walk(root):
     assert!(o.status.success(), "upload: {}", String::from_utf8_lossy(&o.stderr));
 }
 
-fn ownermap(args: &[&str], port: u16, key: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ownermap"))
-        .args(args)
-        .env("OWNERMAP_LOG", "warn")
-        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
-        .env("AWS_ACCESS_KEY_ID", key)
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .unwrap()
+fn ownermap_s3(args: &[&str], port: u16, key: &str) -> Output {
+    let endpoint = format!("http://127.0.0.1:{port}");
+    ownermap_env(args, &[("AWS_ENDPOINT_URL", &endpoint), ("AWS_ACCESS_KEY_ID", key), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_REGION", "us-east-1")])
 }
 
 /// The generated organisation's config with spans at `spans`.
@@ -116,9 +112,9 @@ fn spans_on_s3_give_the_local_tables_and_out_of_window_partitions_are_never_open
 
     let local = config_at(d, "spans/", "local");
     let remote = config_at(d, "s3://traces/prod/spans/", "remote");
-    let o = ownermap(&["run", "--config", &local, "--out", d.join("out-local").to_str().unwrap(), "--days", "2"], moto.port, "test");
+    let o = ownermap_s3(&["run", "--config", &local, "--out", d.join("out-local").to_str().unwrap(), "--days", "2"], moto.port, "test");
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = ownermap(&["run", "--config", &remote, "--out", d.join("out-s3").to_str().unwrap(), "--days", "2"], moto.port, "test");
+    let o = ownermap_s3(&["run", "--config", &remote, "--out", d.join("out-s3").to_str().unwrap(), "--days", "2"], moto.port, "test");
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let mut n = 0;
     for e in std::fs::read_dir(d.join("out-local/data")).unwrap() {
@@ -137,7 +133,7 @@ fn spans_on_s3_give_the_local_tables_and_out_of_window_partitions_are_never_open
 
     // A bucket that does not exist: a configuration error naming it.
     let missing = config_at(d, "s3://no-such-bucket/spans/", "missing");
-    let o = ownermap(&["run", "--config", &missing, "--out", d.join("out-x").to_str().unwrap()], moto.port, "test");
+    let o = ownermap_s3(&["run", "--config", &missing, "--out", d.join("out-x").to_str().unwrap()], moto.port, "test");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("no-such-bucket") && err.contains("bucket does not exist"), "{err}");
@@ -145,7 +141,7 @@ fn spans_on_s3_give_the_local_tables_and_out_of_window_partitions_are_never_open
     // Nothing listening: a clear failure, quickly.
     let closed = free_port();
     let started = std::time::Instant::now();
-    let o = ownermap(&["run", "--config", &remote, "--out", d.join("out-y").to_str().unwrap()], closed, "test");
+    let o = ownermap_s3(&["run", "--config", &remote, "--out", d.join("out-y").to_str().unwrap()], closed, "test");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("cannot reach the object store endpoint"), "{err}");
@@ -160,7 +156,7 @@ fn bad_credentials_are_a_clear_error() {
     std::fs::write(d.join("spans/date=2026-11-22/a.parquet"), b"x").unwrap();
     std::fs::write(d.join("ownermap.toml"), "[spans]\npath = \"s3://locked/spans/\"\n[window]\nend = \"2026-11-22\"\ndays = 1\n").unwrap();
     let moto = start_moto(true);
-    let o = ownermap(&["run", "--config", d.join("ownermap.toml").to_str().unwrap(), "--out", d.join("out").to_str().unwrap()], moto.port, "AKIAWRONGKEY0000000");
+    let o = ownermap_s3(&["run", "--config", d.join("ownermap.toml").to_str().unwrap(), "--out", d.join("out").to_str().unwrap()], moto.port, "AKIAWRONGKEY0000000");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("access denied") && err.contains("AWS_ACCESS_KEY_ID"), "{err}");

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use crate::analysis::load::{Band, band, in_verdict_weeks};
 use crate::config::{AlertThresholds, Window};
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::Result;
 use crate::model::Org;
 use crate::sketch::quantile_cont;
-use crate::table::{Rows, b, fo, i, s};
+use crate::table::{ColType::*, Rows, b, fo, i, s};
 
 /// The title key: lower case, every run of ASCII digits → `#`, runs of
 /// whitespace → one space, trimmed.
@@ -98,10 +98,7 @@ pub fn alerts(org: &Org, w: &Window, th: &AlertThresholds) -> Vec<Alert> {
 
 /// The `alerts` table (SPEC §3).
 pub fn table(alerts: &[Alert]) -> Result<Table> {
-    let mut rows = Rows::new(
-        &["service", "team", "alert", "fires", "pages", "transient", "unacknowledged", "sleep_pages", "median_ttr_min", "noisy"],
-        "sssiiiiifb",
-    );
+    let mut rows = Rows::new(&[("service", Text), ("team", Text), ("alert", Text), ("fires", Int), ("pages", Int), ("transient", Int), ("unacknowledged", Int), ("sleep_pages", Int), ("median_ttr_min", Float), ("noisy", Bool)]);
     for a in alerts {
         rows.push(vec![
             s(a.service.as_str()),

@@ -11,12 +11,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use datafusion::prelude::SessionContext;
 
-use crate::engine::{self, Table};
+use crate::engine;
+use crate::table::Table;
 use crate::error::Result;
 use crate::input::incidents::Incident;
 use crate::model::Org;
 use crate::queries;
-use crate::table::{Rows, i, read, s};
+use crate::table::{ColType::*, Rows, i, read, s};
 
 #[derive(Debug, Clone)]
 pub struct ErrSpan {
@@ -151,7 +152,7 @@ pub fn tables(org: &Org, found: &[Attributed], incidents: &[Incident]) -> Result
             *caused.entry(ct).or_default() += 1;
         }
     }
-    let mut attribution = Rows::new(&["signal_service", "signal_operation", "culprit_service", "culprit_team", "traces"], "ssssi");
+    let mut attribution = Rows::new(&[("signal_service", Text), ("signal_operation", Text), ("culprit_service", Text), ("culprit_team", Text), ("traces", Int)]);
     for ((ss, so, cs, ct), n) in groups {
         attribution.push(vec![s(ss), s(so), s(cs), s(ct), i(n)]);
     }
@@ -161,7 +162,7 @@ pub fn tables(org: &Org, found: &[Attributed], incidents: &[Incident]) -> Result
             teams.push(t.clone());
         }
     }
-    let mut team_errors = Rows::new(&["team", "surfaced_elsewhere_caused", "caused_elsewhere"], "sii");
+    let mut team_errors = Rows::new(&[("team", Text), ("surfaced_elsewhere_caused", Int), ("caused_elsewhere", Int)]);
     for t in teams {
         team_errors.push(vec![
             s(t.as_str()),
@@ -177,7 +178,7 @@ pub fn tables(org: &Org, found: &[Attributed], incidents: &[Incident]) -> Result
             *e = a;
         }
     }
-    let mut misrouted = Rows::new(&["incident_id", "incident_team", "culprit_service", "culprit_team"], "ssss");
+    let mut misrouted = Rows::new(&[("incident_id", Text), ("incident_team", Text), ("culprit_service", Text), ("culprit_team", Text)]);
     for inc in incidents {
         let Some(tid) = inc.trace_id.as_deref().and_then(crate::engine::udf::canonical_id_from_str) else { continue };
         let Some(a) = first.get(tid.as_slice()) else { continue };

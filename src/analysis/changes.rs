@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 
 use crate::config::ChangeThresholds;
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::Result;
-use crate::table::{Rows, b, fo, s};
+use crate::table::{ColType::*, Rows, b, fo, s};
 
 /// One figure of one week.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,7 +156,7 @@ fn notable(key: &(String, String, String), last: Option<&Figure>, this: Option<&
 /// by subject type, subject and metric. Without a stored previous week it
 /// is empty: there is no comparison.
 pub fn week_over_week(this: &Figures, last: Option<&Figures>, th: &ChangeThresholds, min_edge_calls: i64) -> Result<Table> {
-    let mut rows = Rows::new(&["subject_type", "subject", "metric", "last_week", "this_week", "change", "notable"], "sssfffb");
+    let mut rows = Rows::new(&[("subject_type", Text), ("subject", Text), ("metric", Text), ("last_week", Float), ("this_week", Float), ("change", Float), ("notable", Bool)]);
     let Some(last) = last else { return rows.finish() };
     let mut keys: Vec<&(String, String, String)> = this.keys().chain(last.keys()).collect();
     keys.sort();

@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use crate::analysis::graph::Edge;
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::Result;
 use crate::input::catalog::CatalogEntry;
 use crate::model::{Org, UNOWNED};
-use crate::table::{Rows, b, f, i, s};
+use crate::table::{ColType::*, Rows, b, f, i, s};
 
 pub const CHECKS: [&str; 8] =
     ["owner_set", "owner_known", "description", "runbook", "dashboard", "alerts", "reviewed", "telemetry"];
@@ -74,10 +74,7 @@ pub fn docs_tables(
 ) -> Result<DocsTables> {
     let names: Vec<String> = services.iter().map(|(n, _)| n.clone()).collect();
     let observed = observed_names(&names, edges);
-    let mut health = Rows::new(
-        &["service", "team", "owner_set", "owner_known", "description", "runbook", "dashboard", "alerts", "reviewed", "telemetry", "score"],
-        "ssbbbbbbbbf",
-    );
+    let mut health = Rows::new(&[("service", Text), ("team", Text), ("owner_set", Bool), ("owner_known", Bool), ("description", Bool), ("runbook", Bool), ("dashboard", Bool), ("alerts", Bool), ("reviewed", Bool), ("telemetry", Bool), ("score", Float)]);
     let mut team_scores: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for e in &org.catalog.entries {
         let c = checks(e, org, last_day, max_age_days, Some(&observed));
@@ -91,13 +88,13 @@ pub fn docs_tables(
         row.push(f(passed as f64 / c.len() as f64));
         health.push(row);
     }
-    let mut gaps = Rows::new(&["service", "requests"], "si");
+    let mut gaps = Rows::new(&[("service", Text), ("requests", Int)]);
     for (name, requests) in services {
         if org.catalog.get(name).is_none() {
             gaps.push(vec![s(name.as_str()), i(*requests)]);
         }
     }
-    let mut drift = Rows::new(&["service", "dependency", "drift"], "sss");
+    let mut drift = Rows::new(&[("service", Text), ("dependency", Text), ("drift", Text)]);
     for e in &org.catalog.entries {
         let callees: BTreeSet<&str> = edges.iter().filter(|x| x.caller == e.name).map(|x| x.callee.as_str()).collect();
         let declared: BTreeSet<&str> = e.depends_on.iter().map(String::as_str).collect();

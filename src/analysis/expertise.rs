@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::SurveyConfig;
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::Result;
 use crate::model::Org;
-use crate::table::{Rows, fo, i, io, s, so};
+use crate::table::{ColType::*, Rows, fo, i, io, s, so};
 
 /// One team's figures. Without a survey only `owned` is known.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -100,10 +100,7 @@ pub fn per_team(org: &Org, cfg: &SurveyConfig) -> Vec<TeamExpertise> {
 
 /// The `expertise` table (SPEC §3).
 pub fn table(teams: &[TeamExpertise]) -> Result<Table> {
-    let mut rows = Rows::new(
-        &["team", "services_owned", "services_covered", "expert_coverage", "bus_factor", "uncovered", "respondents", "happiness"],
-        "siifisif",
-    );
+    let mut rows = Rows::new(&[("team", Text), ("services_owned", Int), ("services_covered", Int), ("expert_coverage", Float), ("bus_factor", Int), ("uncovered", Text), ("respondents", Int), ("happiness", Float)]);
     for e in teams {
         let surveyed = e.surveyed;
         rows.push(vec![

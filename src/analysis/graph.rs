@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::Result;
-use crate::table::{Rows, i, read, s};
+use crate::table::{ColType::*, Rows, i, read, s};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Edge {
@@ -56,7 +56,7 @@ pub fn team_edges(edges: &[Edge]) -> BTreeMap<(String, String), (i64, i64)> {
 
 /// The `team_graph` table (SPEC §3).
 pub fn team_graph(edges: &[Edge]) -> Result<Table> {
-    let mut rows = Rows::new(&["caller_team", "callee_team", "calls", "errors"], "ssii");
+    let mut rows = Rows::new(&[("caller_team", Text), ("callee_team", Text), ("calls", Int), ("errors", Int)]);
     for ((a, b), (c, e)) in team_edges(edges) {
         rows.push(vec![s(a), s(b), i(c), i(e)]);
     }

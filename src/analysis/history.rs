@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use crate::analysis::graph::Edge;
 use crate::analysis::load::week_label;
 use crate::config::Window;
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::Result;
-use crate::table::{Rows, i, s};
+use crate::table::{ColType::*, Rows, i, s};
 
 pub fn history_dir(state: &Path) -> PathBuf {
     state.join("history")
@@ -102,7 +102,7 @@ fn week_format(dir: &Path) -> u32 {
 
 /// The `edge_diff` table: new and vanished edges against the previous week.
 pub fn edge_diff(this: &[Edge], last: Option<&[Edge]>) -> Result<Table> {
-    let mut rows = Rows::new(&["caller", "callee", "callee_type", "kind", "change", "calls_this_week", "calls_last_week"], "sssssii");
+    let mut rows = Rows::new(&[("caller", Text), ("callee", Text), ("callee_type", Text), ("kind", Text), ("change", Text), ("calls_this_week", Int), ("calls_last_week", Int)]);
     if let Some(last) = last {
         let key = |e: &Edge| (e.caller.clone(), e.callee.clone(), e.callee_type.clone(), e.kind.clone());
         let now: BTreeMap<_, i64> = this.iter().map(|e| (key(e), e.calls)).collect();
@@ -140,12 +140,12 @@ mod tests {
     fn a_week_stored_by_an_older_format_is_still_read_and_a_newer_one_ignored() {
         let d = tempfile::tempdir().unwrap();
         // Format 0: no `format` file, and no callee_type/kind/team columns.
-        let mut old = Rows::new(&["caller", "callee", "calls"], "ssi");
+        let mut old = Rows::new(&[("caller", Text), ("callee", Text), ("calls", Int)]);
         old.push(vec![s("x"), s("y"), i(5)]);
         store_edges(d.path(), "2026-W46", &old.finish().unwrap(), None);
         let e = edges_from_table(&read_week(d.path(), "2026-W46").unwrap().unwrap()["edges"]);
         assert_eq!((e[0].caller.as_str(), e[0].callee.as_str(), e[0].calls, e[0].kind.as_str()), ("x", "y", 5, ""));
-        let mut new = Rows::new(&["caller", "callee", "calls"], "ssi");
+        let mut new = Rows::new(&[("caller", Text), ("callee", Text), ("calls", Int)]);
         new.push(vec![s("x"), s("z"), i(1)]);
         store_edges(d.path(), "2026-W45", &new.finish().unwrap(), Some("99\n"));
         assert!(read_week(d.path(), "2026-W45").unwrap().is_none());

@@ -5,7 +5,8 @@
 
 use datafusion::prelude::SessionContext;
 
-use crate::engine::{self, Table};
+use crate::engine;
+use crate::table::Table;
 use crate::error::Result;
 use crate::queries;
 

@@ -8,13 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 
 use crate::config::Window;
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::Result;
 use crate::input::incidents::Incident;
 use crate::input::teams::Team;
 use crate::model::Org;
 use crate::sketch::quantile_cont;
-use crate::table::{Rows, f, fo, i, io, s};
+use crate::table::{ColType::*, Rows, f, fo, i, io, s};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Band {
@@ -34,6 +34,16 @@ pub fn band(team: &Team, t: DateTime<Utc>) -> Band {
     let weekday = !matches!(local.weekday(), Weekday::Sat | Weekday::Sun);
     if weekday && time >= team.business_start && time < team.business_end { Band::Business } else { Band::OffHours }
 }
+
+/// Twelve-hour on-call periods in a week: pages per 12 h (SPEC §2.6) are
+/// pages over these.
+pub const HALF_DAYS_PER_WEEK: f64 = 14.0;
+
+/// The ISO weeks a rotation verdict is drawn from (SPEC §2.6).
+pub const VERDICT_WEEKS: i64 = 4;
+
+/// Twelve-hour periods in the verdict weeks.
+pub const VERDICT_HALF_DAYS: f64 = VERDICT_WEEKS as f64 * HALF_DAYS_PER_WEEK;
 
 /// ISO week label like `2026-W47`.
 pub fn week_label(d: NaiveDate) -> String {
@@ -61,7 +71,7 @@ pub fn report_weeks(w: &Window) -> Vec<NaiveDate> {
 /// The 4 ISO weeks ending with the window's last week (the verdict period).
 pub fn verdict_weeks(w: &Window) -> Vec<NaiveDate> {
     let last = monday(w.end);
-    (0..4).rev().map(|k| last - Duration::days(7 * k)).collect()
+    (0..VERDICT_WEEKS).rev().map(|k| last - Duration::days(7 * k)).collect()
 }
 
 /// Figures for one team over a set of incidents (one week, or pooled).
@@ -140,14 +150,7 @@ pub fn weekly_figures(org: &Org, w: &Window) -> BTreeMap<(String, NaiveDate), Fi
 /// The `team_load` table (SPEC §3).
 pub fn team_load(org: &Org, w: &Window) -> Result<Table> {
     let figs = weekly_figures(org, w);
-    let mut rows = Rows::new(
-        &[
-            "team", "week", "incidents", "pages", "business_pages", "off_hours_pages", "sleep_pages", "mtta_min",
-            "mtta_p90_min", "mttr_min", "mttr_p90_min", "interruption_hours", "mean_responders", "rotation_size",
-            "shifts", "pages_per_shift", "pages_per_12h", "services_owned", "services_per_oncall",
-        ],
-        "ssiiiiiffffffifffif",
-    );
+    let mut rows = Rows::new(&[("team", Text), ("week", Text), ("incidents", Int), ("pages", Int), ("business_pages", Int), ("off_hours_pages", Int), ("sleep_pages", Int), ("mtta_min", Float), ("mtta_p90_min", Float), ("mttr_min", Float), ("mttr_p90_min", Float), ("interruption_hours", Float), ("mean_responders", Float), ("rotation_size", Int), ("shifts", Float), ("pages_per_shift", Float), ("pages_per_12h", Float), ("services_owned", Int), ("services_per_oncall", Float)]);
     let known = org.known_teams();
     let mut teams: Vec<String> = known.clone();
     let others: BTreeSet<String> = figs.keys().map(|(t, _)| t.clone()).filter(|t| !known.contains(t)).collect();
@@ -184,7 +187,7 @@ pub fn team_load(org: &Org, w: &Window) -> Result<Table> {
                 io(rot),
                 fo(shifts),
                 fo(shifts.map(|sh| fig.pages as f64 / sh)),
-                f(fig.pages as f64 / 14.0),
+                f(fig.pages as f64 / HALF_DAYS_PER_WEEK),
                 i(owned as i64),
                 fo(rot.filter(|r| *r > 0).map(|r| owned as f64 / r as f64)),
             ]);

@@ -11,10 +11,10 @@ use chrono::NaiveDate;
 use crate::analysis::docs;
 use crate::analysis::expertise::TeamExpertise;
 use crate::analysis::postmortems::TeamPostmortems;
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::Result;
 use crate::model::Org;
-use crate::table::{Rows, s};
+use crate::table::{ColType::*, Rows, s};
 
 /// The levels and their checks, in order.
 pub const LEVELS: [(&str, &[&str]); 3] = [
@@ -128,7 +128,7 @@ pub fn evidence<'a>(
 
 /// The `maturity` table (SPEC §3).
 pub fn table(m: &[Maturity]) -> Result<Table> {
-    let mut rows = Rows::new(&["service", "team", "level", "missing_for_next"], "ssss");
+    let mut rows = Rows::new(&[("service", Text), ("team", Text), ("level", Text), ("missing_for_next", Text)]);
     for x in m {
         rows.push(vec![s(x.service.as_str()), s(x.team.as_str()), s(x.level), s(x.missing_for_next.join(";"))]);
     }

@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod attribution;
 pub mod changes;
 pub mod critical;
+pub mod trace_pass;
 pub mod docs;
 pub mod edges;
 pub mod expertise;

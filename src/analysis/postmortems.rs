@@ -8,10 +8,10 @@ use chrono::Duration;
 
 use crate::analysis::load::in_verdict_weeks;
 use crate::config::{PostmortemThresholds, Window, day_start_ns};
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::Result;
 use crate::model::Org;
-use crate::table::{Rows, fo, i, s};
+use crate::table::{ColType::*, Rows, fo, i, s};
 
 /// The severity rank: the first integer in the text (`SEV1` → 1, `P2` → 2).
 pub fn severity_rank(severity: &str) -> Option<i64> {
@@ -80,10 +80,7 @@ pub fn per_team(org: &Org, w: &Window, th: &PostmortemThresholds) -> Vec<TeamPos
 
 /// The `postmortems` table (SPEC §3).
 pub fn table(teams: &[TeamPostmortems]) -> Result<Table> {
-    let mut rows = Rows::new(
-        &["team", "severe_incidents", "with_postmortem", "pending", "missing", "coverage", "users_impacted", "missing_ids"],
-        "siiiifis",
-    );
+    let mut rows = Rows::new(&[("team", Text), ("severe_incidents", Int), ("with_postmortem", Int), ("pending", Int), ("missing", Int), ("coverage", Float), ("users_impacted", Int), ("missing_ids", Text)]);
     for t in teams {
         rows.push(vec![
             s(t.team.as_str()),

@@ -15,11 +15,11 @@ use crate::analysis::graph::{Edge, team_edges};
 use crate::analysis::load::{Figures, pages_per_service, pooled};
 use crate::analysis::expertise::{self, TeamExpertise};
 use crate::config::{Config, LoadThresholds, RotationThresholds, SurveyConfig};
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::Result;
 use crate::input::teams::Team;
 use crate::model::Org;
-use crate::table::{Rows, f, i, s, so};
+use crate::table::{ColType::*, Rows, f, i, s, so};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -48,7 +48,7 @@ pub fn verdicts_for(
     let name = team.name.clone();
     let v = |verdict, figure, threshold, detail: String| Verdict { team: name.clone(), verdict, figure, threshold, detail };
     let mut out = vec![];
-    let per_12h = fig.pages as f64 / (4.0 * 14.0);
+    let per_12h = fig.pages as f64 / crate::analysis::load::VERDICT_HALF_DAYS;
     if per_12h > load.max_pages_per_12h {
         out.push(v("overloaded", per_12h, load.max_pages_per_12h, format!("{} pages in 4 weeks = {per_12h:.2} per 12 h on call", fig.pages)));
     }
@@ -160,7 +160,7 @@ pub fn verdicts(org: &Org, cfg: &Config, edges: &[Edge], expertise: &[TeamExpert
         let sv = expertise.iter().find(|e| e.team == t.name).map(|e| survey_verdicts(e, &cfg.survey)).unwrap_or_default();
         all.extend(with_survey(v, sv));
     }
-    let mut rows = Rows::new(&["team", "verdict", "figure", "threshold", "detail"], "ssffs");
+    let mut rows = Rows::new(&[("team", Text), ("verdict", Text), ("figure", Float), ("threshold", Float), ("detail", Text)]);
     for v in &all {
         rows.push(vec![s(v.team.as_str()), s(v.verdict), f(v.figure), f(v.threshold), s(v.detail.as_str())]);
     }
@@ -286,7 +286,7 @@ pub fn plan_for(org: &Org, cfg: &Config, edges: &[Edge], team: &str) -> Option<S
         let by_services = (names.len() as f64 / cfg.rotation.max_services_per_person).ceil() as u32;
         Group {
             pages: p,
-            pages_per_12h: p as f64 / (4.0 * 14.0),
+            pages_per_12h: p as f64 / crate::analysis::load::VERDICT_HALF_DAYS,
             needed_rotation_size: min_rotation(t.sites, &cfg.rotation).max(by_services),
             experts: exp.as_ref().map(|e| e.experts_on(&names)),
             uncovered: exp.as_ref().map(|e| e.uncovered_of(&names)),
@@ -298,10 +298,7 @@ pub fn plan_for(org: &Org, cfg: &Config, edges: &[Edge], team: &str) -> Option<S
 
 /// The `split_plans` table: a plan for every overloaded team with ≥ 2 services.
 pub fn split_plans(org: &Org, cfg: &Config, edges: &[Edge], verdicts: &[Verdict]) -> Result<(Table, Vec<Split>)> {
-    let mut rows = Rows::new(
-        &["team", "group", "services", "pages_per_12h", "needed_rotation_size", "crossing_calls", "experts", "uncovered"],
-        "sisfiiss",
-    );
+    let mut rows = Rows::new(&[("team", Text), ("group", Int), ("services", Text), ("pages_per_12h", Float), ("needed_rotation_size", Int), ("crossing_calls", Int), ("experts", Text), ("uncovered", Text)]);
     let mut plans = vec![];
     for v in verdicts.iter().filter(|v| v.verdict == "overloaded") {
         if let Some(p) = plan_for(org, cfg, edges, &v.team) {

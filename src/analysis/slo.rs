@@ -24,12 +24,13 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 
 use crate::analysis::graph::Edge;
-use crate::engine::{self, Table};
+use crate::engine;
+use crate::table::Table;
 use crate::error::Result;
 use crate::model::Org;
 use crate::queries;
 use crate::sketch::Sketch;
-use crate::table::{Rows, bo, f, fo, i, read, s};
+use crate::table::{ColType::*, Rows, bo, f, fo, i, read, s};
 
 /// Registers `slo_defs` (one row per catalog SLO).
 async fn register_defs(ctx: &SessionContext, org: &Org) -> Result<()> {
@@ -76,10 +77,7 @@ pub async fn slos(ctx: &SessionContext, org: &Org) -> Result<Table> {
     let counts: HashMap<(String, String), (i64, i64)> = (0..svc.len())
         .map(|r| ((svc[r].clone().unwrap_or_default(), slo[r].clone().unwrap_or_default()), (valid[r].unwrap_or(0), good[r].unwrap_or(0))))
         .collect();
-    let mut rows = Rows::new(
-        &["service", "slo", "kind", "objective", "latency_ms", "valid", "good", "attainment", "met", "error_budget", "budget_used"],
-        "sssffiifbff",
-    );
+    let mut rows = Rows::new(&[("service", Text), ("slo", Text), ("kind", Text), ("objective", Float), ("latency_ms", Float), ("valid", Int), ("good", Int), ("attainment", Float), ("met", Bool), ("error_budget", Float), ("budget_used", Float)]);
     for e in &org.catalog.entries {
         for sl in &e.slos {
             let (valid, good) = counts.get(&(e.name.clone(), sl.name.clone())).copied().unwrap_or((0, 0));
@@ -275,7 +273,7 @@ pub fn propagate(org: &Org, edges: &[Edge], stats: &EdgeStats) -> BTreeMap<Strin
 pub async fn derived(ctx: &SessionContext, org: &Org, edges: &[Edge]) -> Result<(Table, BTreeMap<String, Target>)> {
     let stats = if target_services(org, edges).is_empty() { EdgeStats::default() } else { edge_stats(ctx).await? };
     let best = propagate(org, edges, &stats);
-    let mut rows = Rows::new(&["service", "driven_by", "depth", "quantile", "threshold_ms", "observed_ms", "fits"], "ssifffb");
+    let mut rows = Rows::new(&[("service", Text), ("driven_by", Text), ("depth", Int), ("quantile", Float), ("threshold_ms", Float), ("observed_ms", Float), ("fits", Bool)]);
     for (svc, t) in &best {
         rows.push(vec![
             s(svc.as_str()),

@@ -138,7 +138,7 @@ pub async fn build(ctx: &SessionContext, scope: &Scope, shuffled: Option<&Path>)
 
 /// A seam unit: `window_spans` from `seam_head`, `seam_tail` and
 /// `seam_ids` (registered by the caller); counts its traces and spans.
-pub async fn seam(ctx: &SessionContext, ids: &engine::Table, head: engine::Table, tail: engine::Table) -> Result<ScopeCounts> {
+pub async fn seam(ctx: &SessionContext, ids: &crate::table::Table, head: crate::table::Table, tail: crate::table::Table) -> Result<ScopeCounts> {
     // Assembled on the client, not as a join on the engine: the seam's
     // tables are small (only traces crossing midnight), and on a Ballista
     // cluster the UNION of a scan with a semi join made a stage whose task

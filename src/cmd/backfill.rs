@@ -8,14 +8,14 @@
 use chrono::{Datelike, Duration};
 
 use crate::config::{Config, Overrides, Window};
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
 use crate::pipeline;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  ownermap backfill --config ownermap.toml --weeks 12\n\nExit 0 when every week was stored, 3 when some had no spans (named on stderr), 4 when none had.")]
 pub struct Args {
     #[command(flatten)]
-    pub config: crate::cli::ConfigArg,
+    pub config: super::ConfigArg,
     /// How many ISO weeks before the window's week to store.
     #[arg(long)]
     pub weeks: u32,
@@ -36,7 +36,7 @@ pub fn run(a: Args) -> Result<u8> {
         return Err(Error::Refused("--weeks must be at least 1".into()));
     }
     let cfg = Config::load(&a.config.config, &Overrides { end: a.end, ..Default::default() })?;
-    let _state = crate::output::lock_state(&cfg.state_dir, true)?;
+    let _state = crate::out_dir::lock_state(&cfg.state_dir, true)?;
     let rt = super::runtime()?;
     let (mut stored, mut skipped) = (vec![], vec![]);
     for window in weeks_before(cfg.window.end, a.weeks, cfg.window.slack_minutes) {
@@ -44,7 +44,7 @@ pub fn run(a: Args) -> Result<u8> {
         let week = crate::analysis::history::run_week(&window);
         let result = rt.block_on(async {
             let ctx = crate::engine::connect(&week_cfg.engine, Some(&week_cfg.state_dir.join("spill"))).await?;
-            pipeline::run(&week_cfg, &ctx, &pipeline::Quiet).await
+            pipeline::run(&week_cfg, &ctx, &crate::run_result::Quiet).await
         })?;
         if result.summary.spans_in_window == 0 {
             eprintln!("ownermap: skipped {week} ({} .. {}): no spans", window.start(), window.end);
@@ -57,9 +57,9 @@ pub fn run(a: Args) -> Result<u8> {
     }
     tracing::info!("backfill: {} weeks stored, {} skipped", stored.len(), skipped.len());
     Ok(match (stored.is_empty(), skipped.is_empty()) {
-        (true, _) => 4,
-        (false, false) => 3,
-        (false, true) => 0,
+        (true, _) => exit::NO_SPANS,
+        (false, false) => exit::SKIPPED_INPUT,
+        (false, true) => exit::OK,
     })
 }
 

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::engine::cluster::{self, ExecutorOptions};
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct SchedulerArgs {
@@ -37,7 +37,7 @@ pub struct ExecutorArgs {
 
 pub fn scheduler(a: SchedulerArgs) -> Result<u8> {
     super::runtime()?.block_on(cluster::scheduler(a.bind))?;
-    Ok(0)
+    Ok(exit::OK)
 }
 
 pub fn executor(a: ExecutorArgs) -> Result<u8> {
@@ -60,5 +60,5 @@ pub fn executor(a: ExecutorArgs) -> Result<u8> {
         memory_limit,
     };
     super::runtime()?.block_on(cluster::executor(o))?;
-    Ok(0)
+    Ok(exit::OK)
 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::config::{Config, Overrides};
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
 
 const MARKER: &str = ".ownermap-config";
 
@@ -16,7 +16,7 @@ const MARKER: &str = ".ownermap-config";
 Exit status: 0 on success, 2 when DIR exists and is not an earlier export, 1 on failure.")]
 pub struct Args {
     #[command(flatten)]
-    pub config: crate::cli::ConfigArg,
+    pub config: super::ConfigArg,
     /// Folder to write (replaced whole; refused unless new or an earlier export).
     #[arg(long)]
     pub out: std::path::PathBuf,
@@ -41,10 +41,10 @@ fn check(out: &Path) -> Result<()> {
 
 pub fn run(a: Args) -> Result<u8> {
     let cfg = Config::load(&a.config.config, &Overrides { end: a.end, days: a.days, ..Default::default() })?;
-    let out = crate::output::resolve_out(&a.out)?;
+    let out = crate::out_dir::resolve_out(&a.out)?;
     check(&out)?;
-    let _lock = crate::output::OutputLock::acquire(&out)?;
-    let _state = crate::output::lock_state(&cfg.state_dir, true)?;
+    let _lock = crate::out_dir::OutputLock::acquire(&out)?;
+    let _state = crate::out_dir::lock_state(&cfg.state_dir, true)?;
     let rt = super::runtime()?;
     let (org, edges) = rt.block_on(async {
         let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
@@ -52,8 +52,8 @@ pub fn run(a: Args) -> Result<u8> {
     })?;
     crate::atomic::clean_leftovers(&out);
     let staged = crate::atomic::Staged::new(&out)?;
-    let inputs = crate::export::Inputs { org: &org, edges: &edges, email_domain: &cfg.generate.email_domain };
-    let problems = crate::export::write(staged.path(), &inputs)?;
+    let inputs = crate::configgen::Inputs { org: &org, edges: &edges, email_domain: &cfg.generate.email_domain };
+    let problems = crate::configgen::write(staged.path(), &inputs)?;
     let marker = staged.path().join(MARKER);
     std::fs::write(&marker, "written by ownermap export-config; the folder is replaced whole by the next export\n")
         .map_err(|e| Error::io(&marker, e))?;
@@ -62,5 +62,5 @@ pub fn run(a: Args) -> Result<u8> {
         eprintln!("ownermap: {p}");
     }
     eprintln!("wrote {}", out.display());
-    Ok(0)
+    Ok(exit::OK)
 }

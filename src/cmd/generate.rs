@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Duration, NaiveDate, Utc};
 
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
 use crate::generate::{GenOptions, generate};
 
 #[derive(Debug, clap::Args)]
@@ -51,7 +51,7 @@ pub fn run(a: Args) -> Result<u8> {
         .map_err(|e| Error::io(&marker, e))?;
     let r = generate(&opt, |day, n| tracing::info!("generated {day}: {n} spans"))?;
     tracing::info!("wrote {} spans in {} traces, {} files, under {}", r.spans, r.traces, r.files, opt.out.display());
-    Ok(0)
+    Ok(exit::OK)
 }
 
 /// Written into every generated organisation: `generate` replaces only its

@@ -4,7 +4,7 @@
 
 use crate::analysis::graph::{filter_team, to_dot, to_json, to_mermaid};
 use crate::config::{Config, Overrides};
-use crate::error::Result;
+use crate::error::{Result, exit};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
@@ -17,7 +17,7 @@ pub enum Format {
 #[command(after_help = "Example:\n  ownermap graph --config ownermap.toml --format mermaid --team payments > payments.mmd")]
 pub struct Args {
     #[command(flatten)]
-    pub config: crate::cli::ConfigArg,
+    pub config: super::ConfigArg,
     /// Output format: Graphviz DOT, Mermaid or JSON.
     #[arg(long, value_enum, default_value = "dot")]
     pub format: Format,
@@ -37,7 +37,7 @@ pub fn run(a: Args) -> Result<u8> {
     let rt = super::runtime()?;
     // It adds computed days to the state dir's cache: a writer, so it
     // takes the state lock like `run`.
-    let _state = crate::output::lock_state(&cfg.state_dir, true)?;
+    let _state = crate::out_dir::lock_state(&cfg.state_dir, true)?;
     let (org, edges) = rt.block_on(async {
         let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
         crate::pipeline::org_and_edges(&cfg, &ctx).await
@@ -56,5 +56,5 @@ pub fn run(a: Args) -> Result<u8> {
         Format::Json => to_json(&sel),
     };
     super::print_stdout(&text);
-    Ok(0)
+    Ok(exit::OK)
 }

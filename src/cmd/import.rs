@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::Result;
+use crate::error::{Result, exit};
 use crate::import::{Format, import};
 
 #[derive(Debug, clap::Args)]
@@ -24,7 +24,7 @@ pub fn run(a: Args) -> Result<u8> {
     tracing::info!("wrote {} spans from {} files to {} ({} skipped)", r.spans, r.files, a.out.display(), r.skipped);
     if r.skipped > 0 {
         eprintln!("ownermap: skipped {} spans without a trace id, span id or timestamp", r.skipped);
-        return Ok(3);
+        return Ok(exit::SKIPPED_INPUT);
     }
-    Ok(0)
+    Ok(exit::OK)
 }

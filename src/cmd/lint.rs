@@ -8,8 +8,9 @@
 use crate::analysis::docs::lint_lines;
 use crate::analysis::maturity::{self, Evidence, LEVELS, level_rank};
 use crate::config::{Config, Overrides};
-use crate::error::Result;
-use crate::pipeline::{Summary, read_org};
+use crate::error::{Result, exit};
+use crate::pipeline::read_org;
+use crate::run_result::Summary;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Level {
@@ -24,7 +25,7 @@ With --level, the checks that need spans (telemetry, slos_met, dependencies_decl
 Exit status: 0 when every check passes (or every service reaches the level), 1 when any\nfails, 2 on a bad config.")]
 pub struct Args {
     #[command(flatten)]
-    pub config: crate::cli::ConfigArg,
+    pub config: super::ConfigArg,
     /// Day the review age is counted to (default: the window's last day).
     #[arg(long)]
     pub end: Option<String>,
@@ -48,7 +49,7 @@ pub fn run(a: Args) -> Result<u8> {
         println!("{l}");
     }
     eprintln!("{} catalog entries, {} failed checks", org.catalog.entries.len(), lines.len());
-    Ok(if lines.is_empty() { 0 } else { 1 })
+    Ok(if lines.is_empty() { exit::OK } else { exit::FAILURE })
 }
 
 /// `lint --level`: every service below `level`, with the checks it fails
@@ -71,5 +72,5 @@ fn lint_level(cfg: &Config, org: &crate::model::Org, level: Level) -> u8 {
         println!("{}\t{}\tlacks for {name}: {}", m.service, m.level, lacks.join(", "));
     }
     eprintln!("{} services with an owner, {below} below {name}", all.len());
-    u8::from(below > 0)
+    if below > 0 { exit::FAILURE } else { exit::OK }
 }

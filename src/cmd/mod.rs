@@ -12,7 +12,17 @@ pub mod plan;
 pub mod run;
 pub mod sql;
 
+use std::path::PathBuf;
+
 use crate::error::{Error, Result};
+
+/// The `--config` flag shared by verbs that read a config.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArg {
+    /// Path to ownermap.toml.
+    #[arg(long, short = 'c', default_value = "ownermap.toml")]
+    pub config: PathBuf,
+}
 
 /// The async runtime for verbs that query.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {

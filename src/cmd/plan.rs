@@ -8,13 +8,13 @@ use std::fmt::Write as _;
 use crate::analysis::load::pooled;
 use crate::analysis::rotation::{busiest_neighbour, plan_for, survey_verdicts, verdicts_for, with_survey};
 use crate::config::{Config, Overrides};
-use crate::error::Result;
+use crate::error::{Result, exit};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  ownermap plan --config ownermap.toml --team storefront --rotation-size 10")]
 pub struct Args {
     #[command(flatten)]
-    pub config: crate::cli::ConfigArg,
+    pub config: super::ConfigArg,
     /// The team to plan for.
     #[arg(long)]
     pub team: String,
@@ -32,7 +32,7 @@ pub fn run(a: Args) -> Result<u8> {
     let rt = super::runtime()?;
     // It adds computed days to the state dir's cache: a writer, so it
     // takes the state lock like `run`.
-    let _state = crate::output::lock_state(&cfg.state_dir, true)?;
+    let _state = crate::out_dir::lock_state(&cfg.state_dir, true)?;
     let (org, edges) = rt.block_on(async {
         let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
         crate::pipeline::org_and_edges(&cfg, &ctx).await
@@ -59,7 +59,7 @@ pub fn run(a: Args) -> Result<u8> {
         if a.rotation_size.is_some() { " (what-if)" } else { "" }
     );
     let _ = writeln!(out, "  pages {}  incidents {}  pages/12h {:.2}  services {owned}  services/person {:.2}\n",
-        fig.pages, fig.incidents, fig.pages as f64 / 56.0, if size > 0 { owned as f64 / size as f64 } else { f64::INFINITY });
+        fig.pages, fig.incidents, fig.pages as f64 / crate::analysis::load::VERDICT_HALF_DAYS, if size > 0 { owned as f64 / size as f64 } else { f64::INFINITY });
     let _ = writeln!(out, "{:<15} {:>10} {:>10}  detail", "verdict", "figure", "threshold");
     for v in &verdicts {
         let _ = writeln!(out, "{:<15} {:>10.2} {:>10.2}  {}", v.verdict, v.figure, v.threshold, v.detail);
@@ -86,5 +86,5 @@ pub fn run(a: Args) -> Result<u8> {
         }
     }
     super::print_stdout(&out);
-    Ok(0)
+    Ok(exit::OK)
 }

@@ -4,15 +4,15 @@ use std::path::PathBuf;
 
 use crate::config::{Config, Overrides};
 use crate::engine;
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
 use crate::logging::StageProgress;
-use crate::output::{self, OutputLock};
+use crate::out_dir::{self, OutputLock};
 use crate::pipeline;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub config: crate::cli::ConfigArg,
+    pub config: super::ConfigArg,
     /// Last day of the window (UTC, YYYY-MM-DD); default: the config's, else yesterday.
     #[arg(long)]
     pub end: Option<String>,
@@ -114,5 +114,5 @@ pub async fn run_config(cfg: &Config) -> Result<u8> {
         s.files_read,
         s.files_skipped.len()
     );
-    Ok(if s.skipped_input() { 3 } else { 0 })
+    Ok(if s.skipped_input() { exit::SKIPPED_INPUT } else { exit::OK })
 }

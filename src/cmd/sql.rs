@@ -13,14 +13,14 @@ use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::prelude::SessionContext;
 
 use crate::config::{Config, Overrides};
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
 use crate::model::Org;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Tables:\n  spans              the spans read for the window (its days and the trace slack)\n  services, operations, edges, service_daily, team_graph, edge_diff, attribution,\n  team_errors, misrouted, slos, derived_slos, team_load, rotation_verdicts,\n  split_plans, docs_health, ownership_gaps, dependency_drift, week_over_week,\n  expertise, alerts, postmortems, maturity, critical_path\n                     the report's tables (README \"Outputs\")\n  catalog, incidents, survey\n                     the inputs, as read\n  edge_day, service_day, operation_day, span_services_day, slo_day, slo_requests,\n  cp_roots_day, cp_nodes_day\n                     the per-day partials\n\nExample:\n  ownermap sql --config ownermap.toml \"SELECT caller, callee, calls FROM edges ORDER BY calls DESC LIMIT 10\"")]
 pub struct Args {
     #[command(flatten)]
-    pub config: crate::cli::ConfigArg,
+    pub config: super::ConfigArg,
     /// The query (DataFusion SQL; the tables are listed below).
     pub query: String,
     /// Last day of the window (UTC, YYYY-MM-DD); default: the config's window.end, else yesterday.
@@ -100,10 +100,10 @@ pub fn run(a: Args) -> Result<u8> {
     let rt = super::runtime()?;
     // It adds computed days to the state dir's cache: a writer, so it
     // takes the state lock like `run`.
-    let _state = crate::output::lock_state(&cfg.state_dir, true)?;
+    let _state = crate::out_dir::lock_state(&cfg.state_dir, true)?;
     rt.block_on(async {
         let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
-        let result = crate::pipeline::run(&cfg, &ctx, &crate::pipeline::Quiet).await?;
+        let result = crate::pipeline::run(&cfg, &ctx, &crate::run_result::Quiet).await?;
         register_org(&ctx, &result.org).await?;
         for (name, t) in result.tables {
             crate::engine::register_batches(&ctx, name, &t.schema, t.batches).await?;
@@ -121,7 +121,7 @@ pub fn run(a: Args) -> Result<u8> {
         let batches = df.collect().await?;
         let text = pretty(&batches)?;
         super::print_stdout(&(text + "\n"));
-        Ok(0)
+        Ok(exit::OK)
     })
 }
 

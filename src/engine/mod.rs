@@ -20,6 +20,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::config::EngineConfig;
 use crate::error::Result;
+use crate::table::Table;
 
 /// Builds the session for a run. `spill_dir` receives spill files.
 pub fn session(cfg: &EngineConfig, spill_dir: Option<&Path>) -> Result<SessionContext> {
@@ -122,19 +123,6 @@ async fn register_dir(ctx: &SessionContext, name: &str, dir: &Path) -> Result<()
     ctx.deregister_table(name)?;
     ctx.register_parquet(name, format!("{}/", dir.display()), datafusion::prelude::ParquetReadOptions::default()).await?;
     Ok(())
-}
-
-/// A small result table collected to the client.
-#[derive(Debug, Clone)]
-pub struct Table {
-    pub schema: SchemaRef,
-    pub batches: Vec<RecordBatch>,
-}
-
-impl Table {
-    pub fn num_rows(&self) -> usize {
-        self.batches.iter().map(|b| b.num_rows()).sum()
-    }
 }
 
 /// Replaces `{{key}}` placeholders in a query template.

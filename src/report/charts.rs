@@ -143,7 +143,7 @@ pub fn load_vs_rotation(points: &[(String, f64, f64, f64)], max_per_12h: f64, mi
             // Labels alternate above and below their point, so teams at the
             // same size and load do not print over each other.
             let dy = if k % 2 == 0 { -16 } else { 6 };
-            c.draw_series([EmptyElement::at((*x, *y)) + Text::new(crate::report::short(name, 18), (7, dy), ("sans-serif", 12))]).ok()?;
+            c.draw_series([EmptyElement::at((*x, *y)) + Text::new(crate::names::short(name, 18), (7, dy), ("sans-serif", 12))]).ok()?;
         }
         c.configure_series_labels().position(SeriesLabelPosition::UpperRight).label_font(("sans-serif", 12)).border_style(GREY).background_style(WHITE.mix(0.9)).draw().ok()?;
         Some(())
@@ -174,7 +174,7 @@ pub fn bars(title: &str, items: &[(String, f64)], limit: Option<f64>, bad_above:
             .y_label_formatter(&|v| {
                 let i = v.round();
                 if (v - i).abs() < 0.01 && i >= 0.0 {
-                    items.get(i as usize).map(|x| crate::report::short(&x.0, 28)).unwrap_or_default()
+                    items.get(i as usize).map(|x| crate::names::short(&x.0, 28)).unwrap_or_default()
                 } else {
                     String::new()
                 }

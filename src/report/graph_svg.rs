@@ -173,7 +173,7 @@ pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>, all_teams: &
     let mut legend: Vec<(f64, f64, &str)> = vec![];
     let (mut lx, mut ly) = (20.0, 12.0);
     for t in &teams {
-        let w = 30.0 + 7.0 * crate::report::short(t, 20).chars().count() as f64;
+        let w = 30.0 + 7.0 * crate::names::short(t, 20).chars().count() as f64;
         if lx + w > width - 10.0 && lx > 20.0 {
             lx = 20.0;
             ly += 18.0;
@@ -208,7 +208,7 @@ pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>, all_teams: &
             team_color(t),
             lx + 16.0,
             ly + 10.0,
-            xml(&crate::report::short(t, 20))
+            xml(&crate::names::short(t, 20))
         );
     }
     for e in edges {
@@ -236,7 +236,7 @@ pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>, all_teams: &
         let fill = if node.team.is_empty() || node.virt { "#ffffff" } else { team_color(&node.team) };
         let style = if node.virt { "stroke-dasharray=\"4 3\"" } else { "fill-opacity=\"0.25\"" };
         let stroke = if node.team.is_empty() { "#8890a0" } else { team_color(&node.team) };
-        let label = xml(&crate::report::short(n, 22));
+        let label = xml(&crate::names::short(n, 22));
         let body = format!(
             "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bw}\" height=\"{bh}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.5\" {style}/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text><title>{} ({})</title>",
             x + bw / 2.0,

@@ -1,9 +1,11 @@
-//! Shared test helpers: hand-made span fixtures written as Parquet, a config
-//! around them, and easy access to result tables.
+//! Shared test helpers: the one runner of the built binary, hand-made span
+//! fixtures written as Parquet, a config around them, the committed
+//! fixtures, and easy access to result tables.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::Arc;
 
 use ownermap::config::{Config, Overrides, RawConfig};
@@ -13,8 +15,8 @@ use ownermap::datafusion::arrow::array::{Array,
 use ownermap::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use ownermap::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use ownermap::datafusion::parquet::arrow::ArrowWriter;
-use ownermap::engine::Table;
-use ownermap::pipeline::RunResult;
+use ownermap::table::Table;
+use ownermap::run_result::RunResult;
 
 /// 2026-11-20T00:00:00Z in ns: the fixtures' window is 2026-11-20..22.
 pub const DAY0: i64 = 1_795_132_800_000_000_000;
@@ -246,3 +248,57 @@ pub fn spans_path(dir: &Path, name: &str) -> PathBuf {
 }
 
 pub mod reference;
+
+/// Runs the built `ownermap` binary with `args` and extra environment
+/// variables (logging at warn), and waits for it.
+pub fn ownermap_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ownermap"));
+    c.args(args).env("OWNERMAP_LOG", "warn");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+/// Runs the built `ownermap` binary with `args` and waits for it.
+pub fn ownermap(args: &[&str]) -> Output {
+    ownermap_env(args, &[])
+}
+
+/// What a run of the binary wrote on stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Writes `dir/ownermap.toml` reading spans from `dir/spans`, the window
+/// the three days ending 2026-11-22, then `extra`; returns its path.
+pub fn write_config(dir: &Path, extra: &str) -> String {
+    let p = dir.join("ownermap.toml");
+    std::fs::write(&p, format!("[spans]\npath = \"spans\"\n[window]\nend = \"2026-11-22\"\ndays = 3\n{extra}")).unwrap();
+    p.display().to_string()
+}
+
+/// A committed file of the repository (`tests/fixtures/…`, `sample-data/…`).
+pub fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A committed fixture under `tests/fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    repo_file("tests/fixtures").join(name)
+}
+
+/// One trace on 2026-11-20 under `dir/spans`: a's Server root (100 ms)
+/// calls b through a's Client span (a → b, one call, 40 ms on b).
+pub fn one_call_spans(dir: &Path) {
+    let t1 = "aa000000000000000000000000000001";
+    write_spans(
+        &spans_path(dir, "date=2026-11-20/a.parquet"),
+        &[
+            span(t1, "0000000000000101", "", "a", "Server", 0, 100),
+            span(t1, "0000000000000102", "0000000000000101", "a", "Client", 10, 50),
+            span(t1, "0000000000000103", "0000000000000102", "b", "Server", 15, 40),
+        ],
+        Ids::Hex,
+    );
+}

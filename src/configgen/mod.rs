@@ -41,7 +41,7 @@ pub fn render(inp: &Inputs) -> Result<(BTreeMap<String, String>, Vec<String>)> {
     let (catalog, problems) = backstage::render(inp)?;
     files.insert("catalog-info.yaml".to_string(), catalog);
     for (team, _) in inp.teams() {
-        let name = format!("grafana/{}.json", crate::report::slug(&team.name));
+        let name = format!("grafana/{}.json", crate::names::slug(&team.name));
         files.insert(name, grafana::render(inp, &team.name)?);
     }
     Ok((files, problems))

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use datafusion::arrow::csv::WriterBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
 
-use crate::engine::Table;
+use crate::table::Table;
 use crate::error::{Error, Result};
 
 /// Writes one table as Parquet and CSV into `dir`.

@@ -1,0 +1,145 @@
+//! `index.html`: the five Monday questions on one page — who owns what,
+//! what changed, what is failing, who is overloaded, what is stale — each
+//! card its top entries and a link to the table with the rest.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value, json};
+
+use super::site::{Site, rows_where};
+use super::{Page, charts, graph_svg, render, top, write};
+use crate::analysis::graph::Edge;
+use crate::error::Result;
+use crate::names::slug;
+use crate::analysis::graph::team_edges;
+
+/// Writes `index.html`.
+pub(super) fn write(page: &Page) -> Result<()> {
+    let Page { dir, tera, site } = *page;
+    let r = site.r;
+    let mut c = site.base("", "Service ownership");
+    let teams: Vec<Value> = site.teams.iter().map(|t| site.team_summary(t)).collect();
+    c.insert("teams", &teams);
+    let team_edge_list: Vec<Edge> = team_edges(&r.edges)
+        .into_iter()
+        .map(|((a, b), (calls, errors))| Edge {
+            caller: a.clone(),
+            callee: b.clone(),
+            callee_type: "service".into(),
+            kind: "sync".into(),
+            calls,
+            errors,
+            caller_team: Some(a),
+            callee_team: Some(b),
+        })
+        .collect();
+    let tg: Vec<&Edge> = team_edge_list.iter().collect();
+    c.insert("team_graph_svg", &graph_svg::draw(&tg, &|t| Some(format!("teams/{}.html", slug(t))), &site.teams));
+    c.insert("gaps", site.t("ownership_gaps"));
+    // New and vanished edges with at least report.min_edge_calls calls,
+    // the largest first (the table keeps them all).
+    let calls = |e: &Map<String, Value>| {
+        let col = if e.get("change") == Some(&json!("new")) { "calls_this_week" } else { "calls_last_week" };
+        e.get(col).and_then(Value::as_i64).unwrap_or(0)
+    };
+    let mut diff: Vec<&Map<String, Value>> = site.t("edge_diff").iter().filter(|e| calls(e) >= r.min_edge_calls).collect();
+    diff.sort_by_key(|e| std::cmp::Reverse(calls(e)));
+    c.insert("edge_diff_small", &(site.t("edge_diff").len() - diff.len()));
+    top(&mut c, "edge_diff", &diff);
+    c.insert("min_edge_calls", &r.min_edge_calls);
+    c.insert("compared_with", &r.compared_with);
+    let notable: Vec<_> = site.t("week_over_week").iter().filter(|w| w.get("notable") == Some(&json!(true))).cloned().collect();
+    c.insert("notable_changes", &notable.iter().take(10).collect::<Vec<_>>());
+    c.insert("notable_more", &notable.len().saturating_sub(10));
+    c.insert("previous_week", &crate::analysis::history::previous_week(&r.window));
+    // SLOs missed, the most budget burnt first.
+    let mut missed: Vec<Map<String, Value>> = site.t("slos").iter().filter(|s| s.get("met") == Some(&json!(false))).cloned().collect();
+    let burnt = |s: &Map<String, Value>| s.get("budget_used").and_then(Value::as_f64).unwrap_or(f64::INFINITY);
+    missed.sort_by(|a, b| burnt(b).total_cmp(&burnt(a)));
+    top(&mut c, "slos_missed", &missed);
+    c.insert("overloaded", &site.t("rotation_verdicts").iter().filter(|s| s.get("verdict") == Some(&json!("overloaded"))).cloned().collect::<Vec<_>>());
+    let gaps: Vec<Value> = r
+        .expertise
+        .iter()
+        .filter(|e| !e.uncovered.is_empty())
+        .map(|e| json!({"team": e.team, "uncovered": e.uncovered, "owned": e.owned.len(), "bus_factor": e.bus_factor}))
+        .collect();
+    c.insert("expertise_gaps", &gaps);
+    c.insert("surveyed", &r.org.survey.is_some());
+    top(&mut c, "noisy_alerts", &r.alerts.iter().filter(|a| a.noisy).map(alert_json).collect::<Vec<_>>());
+    // Postmortem coverage: the worst first (most missing, then lowest
+    // coverage).
+    let mut pms: Vec<&crate::analysis::postmortems::TeamPostmortems> = r.postmortems.iter().filter(|p| p.severe > 0).collect();
+    pms.sort_by(|a, b| b.missing.cmp(&a.missing).then(a.coverage().unwrap_or(1.0).total_cmp(&b.coverage().unwrap_or(1.0))).then(a.team.cmp(&b.team)));
+    top(&mut c, "postmortems", &pms.iter().map(|p| postmortem_json(p)).collect::<Vec<_>>());
+    let mut below: Vec<&crate::analysis::maturity::Maturity> = r.maturity.iter().filter(|m| m.rank() < 2).collect();
+    below.sort_by_key(|m| m.rank());
+    top(&mut c, "below_silver", &below.iter().map(|m| json!({"service": m.service, "level": m.level, "missing": m.missing_for_next})).collect::<Vec<_>>());
+    // Stalest documentation: the lowest docs scores first, then the oldest
+    // review (never reviewed first); each with the checks it fails.
+    let score = |d: &Map<String, Value>| d.get("score").and_then(Value::as_f64).unwrap_or(0.0);
+    let reviewed = |d: &Map<String, Value>| {
+        let svc = d.get("service").and_then(Value::as_str).unwrap_or_default();
+        r.org.catalog.get(svc).and_then(|e| e.last_reviewed)
+    };
+    let mut stale: Vec<&Map<String, Value>> = site.t("docs_health").iter().filter(|d| score(d) < 1.0).collect();
+    stale.sort_by(|a, b| score(a).total_cmp(&score(b)).then(reviewed(a).cmp(&reviewed(b))));
+    let stale: Vec<Value> = stale
+        .iter()
+        .map(|d| {
+            let failing: Vec<&str> = crate::analysis::docs::CHECKS.iter().copied().filter(|k| d.get(*k) == Some(&json!(false))).collect();
+            json!({"service": d.get("service"), "team": d.get("team"), "score": score(d), "failing": failing,
+                   "reviewed": reviewed(d).map(|x| x.to_string())})
+        })
+        .collect();
+    top(&mut c, "stale_docs", &stale);
+    // Services hurting other teams: errors they caused that surfaced in
+    // another team's service, and pages they caused on another team.
+    let mut hurting: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for a in site.t("attribution") {
+        let (Some(sig), Some(cul)) = (a.get("signal_service").and_then(Value::as_str), a.get("culprit_service").and_then(Value::as_str)) else { continue };
+        let culprit_team = a.get("culprit_team").and_then(Value::as_str).unwrap_or_default();
+        if site.team_of(sig) != culprit_team {
+            hurting.entry(cul.to_string()).or_default().0 += a.get("traces").and_then(Value::as_i64).unwrap_or(0);
+        }
+    }
+    for m in site.t("misrouted") {
+        if let Some(cul) = m.get("culprit_service").and_then(Value::as_str) {
+            hurting.entry(cul.to_string()).or_default().1 += 1;
+        }
+    }
+    let mut hurting: Vec<(String, (i64, i64))> = hurting.into_iter().filter(|(_, (e, p))| *e > 0 || *p > 0).collect();
+    hurting.sort_by(|a, b| (b.1 .1, b.1 .0).cmp(&(a.1 .1, a.1 .0)).then(a.0.cmp(&b.0)));
+    top(&mut c, "hurting", &hurting.iter().map(|(s, (e, p))| json!({"service": s, "team": site.team_of(s), "errors": e, "pages": p})).collect::<Vec<_>>());
+    // Rotations to split: what the split would take in people.
+    let splits: Vec<Value> = r
+        .plans
+        .iter()
+        .map(|p| {
+            let now = r.org.teams.get(&p.team).map(|t| t.rotation_size()).unwrap_or(0);
+            let need: u32 = p.groups.iter().map(|g| g.needed_rotation_size).sum();
+            json!({"team": p.team, "now": now, "sizes": p.groups.iter().map(|g| g.needed_rotation_size).collect::<Vec<_>>(), "need": need,
+                   "more": (need as i64 - now as i64).max(0), "per12h": p.groups.iter().map(|g| g.pages_per_12h).collect::<Vec<_>>()})
+        })
+        .collect();
+    c.insert("splits", &splits);
+    c.insert("derived_misfit", &site.t("derived_slos").iter().filter(|s| s.get("fits") == Some(&json!(false))).cloned().collect::<Vec<_>>());
+    write(&dir.join("index.html"), &render(tera, "index.html", &c)?)?;
+    Ok(())
+}
+
+pub(super) fn alert_json(a: &crate::analysis::alerts::Alert) -> Value {
+    json!({
+        "service": a.service, "team": a.team, "alert": a.alert, "fires": a.fires, "pages": a.pages,
+        "transient": a.transient, "unacknowledged": a.unacknowledged, "sleep_pages": a.sleep_pages,
+        "median_ttr_min": a.median_ttr_min, "noisy": a.noisy,
+    })
+}
+
+pub(super) fn postmortem_json(p: &crate::analysis::postmortems::TeamPostmortems) -> Value {
+    json!({
+        "team": p.team, "severe": p.severe, "with": p.with, "pending": p.pending, "missing": p.missing,
+        "coverage": p.coverage(), "users_impacted": p.users_impacted, "missing_ids": p.missing_ids,
+    })
+}
+

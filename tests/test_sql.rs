@@ -1,0 +1,38 @@
+//! `ownermap sql` (SPEC §4): ad-hoc SQL over the window's tables printed as
+//! a table; bad SQL exits 2 naming the SQL.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn sql_queries_the_window_and_bad_sql_exits_2() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    let cfg = write_config(dir.path(), "");
+    let o = ownermap(&["sql", "--config", &cfg, "SELECT caller, callee, calls FROM edges"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("| a      | b      | 1     |"), "{out}");
+    let o = ownermap(&["sql", "--config", &cfg, "SELECT COUNT(*) AS n FROM spans WHERE service = 'b'"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("| 1 |"));
+    let bad = ownermap(&["sql", "--config", &cfg, "SELEC 1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&bad.stderr);
+    assert!(e.contains("SQL:") && !e.contains("configuration"), "{e}");
+    // Floats print rounded, not as binary noise.
+    let o = ownermap(&["sql", "--config", &cfg, "SELECT 0.1 + 0.2 AS x"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("| 0.3 |"), "{}", String::from_utf8_lossy(&o.stdout));
+}
+
+#[test]
+fn sql_sees_the_catalog_and_incidents_beside_the_spans() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    std::fs::write(dir.path().join("catalog.yaml"), "- name: a\n  team: front\n- name: b\n  team: back\n").unwrap();
+    let cfg = write_config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n");
+    let o = ownermap(&["sql", "--config", &cfg, "SELECT e.callee, c.team FROM edges e JOIN catalog c ON c.service = e.callee"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.lines().any(|l| l.contains("| b ") && l.contains("| back ")), "{out}");
+}
