@@ -42,6 +42,9 @@ pub struct UnitCounts {
     pub traces: i64,
     pub spans_in_window: i64,
     pub unresolved_calls: i64,
+    /// §2.5 anchor walks cut at their depth bound
+    #[serde(default)]
+    pub anchor_walks_cut: i64,
 }
 
 #[derive(Serialize, Deserialize)]

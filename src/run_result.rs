@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::analysis::{alerts, expertise, graph, maturity, postmortems, rotation, slo};
+use crate::analysis::{alerts, attribution, expertise, graph, maturity, postmortems, rotation, slo};
 use crate::model::Org;
 use crate::table::Table;
 
@@ -30,6 +30,10 @@ pub struct Summary {
     pub files_skipped: Vec<crate::canonical::SkippedFile>,
     pub bytes_read: u64,
     pub unresolved_calls: i64,
+    /// §2.5: calls not tied to a request within
+    /// [`ANCHOR_ROUNDS`](crate::analysis::slo::ANCHOR_ROUNDS) parent links
+    /// (a parent cycle or a deeper chain); they count in no derived SLO
+    pub anchor_walks_cut: i64,
     pub duplicate_span_ids: i64,
     /// most buckets of hash(TraceId) a day was processed in
     pub trace_buckets: usize,
@@ -80,6 +84,8 @@ pub struct RunResult {
     pub max_pages_per_12h: f64,
     pub expertise: Vec<expertise::TeamExpertise>,
     pub alerts: Vec<alerts::Alert>,
+    /// services whose failures reach other teams (the index's card)
+    pub hurting: Vec<attribution::Hurting>,
     pub postmortems: Vec<postmortems::TeamPostmortems>,
     pub maturity: Vec<maturity::Maturity>,
     /// `[generate]` settings for `generated/`

@@ -131,74 +131,112 @@ impl Rows {
 }
 
 /// Reading columns of collected tables back into Rust values, by name,
-/// over all batches (casting where the engine chose another width).
+/// over all batches (casting where the engine chose another width). A
+/// column the table lacks, or one that cannot be cast, is an error naming
+/// it and the columns there are: a misspelt name fails where it is read,
+/// not as NULLs in a figure.
 pub mod read {
-    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::array::{Array, ArrayRef, AsArray};
     use datafusion::arrow::compute::cast;
     use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
     use super::Table;
+    use crate::error::{Error, Result};
 
-    fn arrays(t: &Table, name: &str, dt: &DataType) -> Vec<datafusion::arrow::array::ArrayRef> {
+    fn arrays(t: &Table, name: &str, dt: &DataType) -> Result<Vec<ArrayRef>> {
+        let Ok(k) = t.schema.index_of(name) else {
+            let have: Vec<&str> = t.schema.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(Error::Other(format!("table has no column {name} (it has {})", have.join(", "))));
+        };
         t.batches
             .iter()
-            .map(|b| {
-                // A column a table lacks (a history week stored by an older
-                // build) or cannot be cast reads as NULLs, never a panic.
-                b.column_by_name(name)
-                    .and_then(|c| cast(c, dt).ok())
-                    .unwrap_or_else(|| datafusion::arrow::array::new_null_array(dt, b.num_rows()))
-            })
+            .map(|b| cast(b.column(k), dt).map_err(|e| Error::Other(format!("column {name} cannot be read as {dt}: {e}"))))
             .collect()
     }
 
-    pub fn strs(t: &Table, name: &str) -> Vec<Option<String>> {
+    pub fn strs(t: &Table, name: &str) -> Result<Vec<Option<String>>> {
         let mut out = vec![];
-        for a in arrays(t, name, &DataType::Utf8) {
+        for a in arrays(t, name, &DataType::Utf8)? {
             let a = a.as_string::<i32>();
             out.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())));
         }
-        out
+        Ok(out)
     }
 
-    /// The first row's value of an integer column (0 when absent or NULL).
-    pub fn first_i64(t: &Table, name: &str) -> i64 {
-        i64s(t, name).first().copied().flatten().unwrap_or(0)
+    /// The first row's value of an integer column (0 when the table is
+    /// empty or the value NULL).
+    pub fn first_i64(t: &Table, name: &str) -> Result<i64> {
+        Ok(i64s(t, name)?.first().copied().flatten().unwrap_or(0))
     }
 
-    pub fn i64s(t: &Table, name: &str) -> Vec<Option<i64>> {
+    pub fn i64s(t: &Table, name: &str) -> Result<Vec<Option<i64>>> {
         let mut out = vec![];
-        for a in arrays(t, name, &DataType::Int64) {
+        for a in arrays(t, name, &DataType::Int64)? {
             let a = a.as_primitive::<Int64Type>();
             out.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))));
         }
-        out
+        Ok(out)
     }
 
-    pub fn f64s(t: &Table, name: &str) -> Vec<Option<f64>> {
+    pub fn f64s(t: &Table, name: &str) -> Result<Vec<Option<f64>>> {
         let mut out = vec![];
-        for a in arrays(t, name, &DataType::Float64) {
+        for a in arrays(t, name, &DataType::Float64)? {
             let a = a.as_primitive::<Float64Type>();
             out.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))));
         }
-        out
+        Ok(out)
     }
 
-    pub fn bools(t: &Table, name: &str) -> Vec<bool> {
+    /// Booleans, NULL read as false.
+    pub fn bools(t: &Table, name: &str) -> Result<Vec<bool>> {
         let mut out = vec![];
-        for a in arrays(t, name, &DataType::Boolean) {
+        for a in arrays(t, name, &DataType::Boolean)? {
             let a = a.as_boolean();
             out.extend((0..a.len()).map(|i| !a.is_null(i) && a.value(i)));
         }
-        out
+        Ok(out)
     }
 
-    pub fn bins(t: &Table, name: &str) -> Vec<Option<Vec<u8>>> {
+    pub fn bins(t: &Table, name: &str) -> Result<Vec<Option<Vec<u8>>>> {
         let mut out = vec![];
-        for a in arrays(t, name, &DataType::Binary) {
+        for a in arrays(t, name, &DataType::Binary)? {
             let a = a.as_binary::<i32>();
             out.extend((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_vec())));
         }
-        out
+        Ok(out)
+    }
+
+    /// Columns of a table stored by another build of ownermap (a history
+    /// week, §2.8): a column it lacks, or cannot be read as asked, reads as
+    /// NULLs — an older week may predate the column, and a missing figure
+    /// gives an empty change, never a guess.
+    pub mod stored {
+        use super::Table;
+
+        pub fn strs(t: &Table, name: &str) -> Vec<Option<String>> {
+            super::strs(t, name).unwrap_or_else(|_| vec![None; t.num_rows()])
+        }
+
+        pub fn f64s(t: &Table, name: &str) -> Vec<Option<f64>> {
+            super::f64s(t, name).unwrap_or_else(|_| vec![None; t.num_rows()])
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::table::{ColType::*, Rows, i};
+
+        #[test]
+        fn a_missing_column_is_an_error_naming_it_and_the_columns_there_are() {
+            let mut r = Rows::new(&[("calls", Int)]);
+            r.push(vec![i(3)]);
+            let t = r.finish().unwrap();
+            assert_eq!(i64s(&t, "calls").unwrap(), vec![Some(3)]);
+            assert_eq!(f64s(&t, "calls").unwrap(), vec![Some(3.0)], "integers widen to floats");
+            let e = i64s(&t, "cals").unwrap_err().to_string();
+            assert!(e.contains("no column cals") && e.contains("it has calls"), "{e}");
+            assert_eq!(stored::f64s(&t, "cals"), vec![None], "a stored week's missing column reads as NULLs");
+        }
     }
 }

@@ -87,16 +87,16 @@ pub fn culprit_name(s: &ErrSpan) -> String {
 /// Runs the walk over the window's error traces.
 pub async fn attribute(ctx: &SessionContext) -> Result<Vec<Attributed>> {
     let t = engine::query(ctx, queries::ERROR_SPANS).await?;
-    let trace = read::bins(&t, "trace_id");
-    let span = read::bins(&t, "span_id");
-    let parent = read::bins(&t, "parent_id");
-    let service = read::strs(&t, "service");
-    let name = read::strs(&t, "name");
-    let kind = read::i64s(&t, "kind");
-    let start = read::i64s(&t, "start_ns");
-    let vnode = read::strs(&t, "vnode");
-    let present = read::bools(&t, "parent_present");
-    let cross = read::bools(&t, "has_cross_child");
+    let trace = read::bins(&t, "trace_id")?;
+    let span = read::bins(&t, "span_id")?;
+    let parent = read::bins(&t, "parent_id")?;
+    let service = read::strs(&t, "service")?;
+    let name = read::strs(&t, "name")?;
+    let kind = read::i64s(&t, "kind")?;
+    let start = read::i64s(&t, "start_ns")?;
+    let vnode = read::strs(&t, "vnode")?;
+    let present = read::bools(&t, "parent_present")?;
+    let cross = read::bools(&t, "has_cross_child")?;
     let mut by_trace: BTreeMap<Vec<u8>, Vec<ErrSpan>> = BTreeMap::new();
     for r in 0..trace.len() {
         by_trace.entry(trace[r].clone().unwrap_or_default()).or_default().push(ErrSpan {
@@ -242,4 +242,39 @@ mod tests {
         c.has_cross_child = true;
         assert_eq!(culprit_name(&c), "api");
     }
+}
+
+/// A service whose failures reach other teams: errors it caused that
+/// surfaced in another team's service (signals, §2.4), and pages it caused
+/// on another team (misrouted incidents).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hurting {
+    pub service: String,
+    pub team: String,
+    pub errors: i64,
+    pub pages: i64,
+}
+
+/// The services hurting other teams, the most misrouted pages first, then
+/// the most errors caused elsewhere, then by name.
+pub fn hurting_others(org: &Org, t: &AttributionTables) -> Result<Vec<Hurting>> {
+    let mut by_service: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let a = &t.attribution;
+    let (signal, culprit, team, traces) = (read::strs(a, "signal_service")?, read::strs(a, "culprit_service")?, read::strs(a, "culprit_team")?, read::i64s(a, "traces")?);
+    for k in 0..signal.len() {
+        let (Some(sig), Some(cul)) = (&signal[k], &culprit[k]) else { continue };
+        if org.service_team(sig) != team[k].as_deref().unwrap_or_default() {
+            by_service.entry(cul.clone()).or_default().0 += traces[k].unwrap_or(0);
+        }
+    }
+    for cul in read::strs(&t.misrouted, "culprit_service")?.into_iter().flatten() {
+        by_service.entry(cul).or_default().1 += 1;
+    }
+    let mut out: Vec<Hurting> = by_service
+        .into_iter()
+        .filter(|(_, (e, p))| *e > 0 || *p > 0)
+        .map(|(service, (errors, pages))| Hurting { team: org.service_team(&service), service, errors, pages })
+        .collect();
+    out.sort_by(|a, b| (b.pages, b.errors).cmp(&(a.pages, a.errors)).then(a.service.cmp(&b.service)));
+    Ok(out)
 }

@@ -41,7 +41,7 @@ fn put(f: &mut Figures, kind: &str, subject: &str, metric: &str, value: Option<f
 
 /// The figures §2.8 compares, for ISO week `week`.
 pub fn figures(week: &str, t: &dyn WeekTables) -> Figures {
-    use crate::table::read::{f64s, strs};
+    use crate::table::read::stored::{f64s, strs};
     let mut out = Figures::new();
     if let Some(load) = t.get("team_load") {
         let teams = strs(load, "team");

@@ -141,16 +141,16 @@ pub async fn weekly(ctx: &SessionContext, min_requests: i64) -> Result<Table> {
     let roots = engine::query(ctx, "SELECT root_service, root_operation, SUM(requests) AS requests, SUM(root_ns) AS root_ns FROM cp_roots_day GROUP BY root_service, root_operation").await?;
     let nodes = engine::query(ctx, "SELECT root_service, root_operation, node, SUM(on_path) AS on_path, SUM(credit_ns) AS credit_ns FROM cp_nodes_day GROUP BY root_service, root_operation, node").await?;
     let mut per_root: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-    let (rs, ro, rq, rn) = (read::strs(&roots, "root_service"), read::strs(&roots, "root_operation"), read::i64s(&roots, "requests"), read::i64s(&roots, "root_ns"));
+    let (rs, ro, rq, rn) = (read::strs(&roots, "root_service")?, read::strs(&roots, "root_operation")?, read::i64s(&roots, "requests")?, read::i64s(&roots, "root_ns")?);
     for k in 0..rs.len() {
         per_root.insert((rs[k].clone().unwrap_or_default(), ro[k].clone().unwrap_or_default()), (rq[k].unwrap_or(0), rn[k].unwrap_or(0)));
     }
     let (ns_, no, nn, np, nc) = (
-        read::strs(&nodes, "root_service"),
-        read::strs(&nodes, "root_operation"),
-        read::strs(&nodes, "node"),
-        read::i64s(&nodes, "on_path"),
-        read::i64s(&nodes, "credit_ns"),
+        read::strs(&nodes, "root_service")?,
+        read::strs(&nodes, "root_operation")?,
+        read::strs(&nodes, "node")?,
+        read::i64s(&nodes, "on_path")?,
+        read::i64s(&nodes, "credit_ns")?,
     );
     let mut rows: Vec<(String, String, String, i64, i64, i64, i64)> = vec![];
     for k in 0..ns_.len() {

@@ -178,9 +178,9 @@ mod tests {
         assert_eq!(t[0].uncovered_of(&["a2".into(), "a1".into()]), vec!["a2".to_string()]);
         let tab = table(&t).unwrap();
         use crate::table::read;
-        assert_eq!(read::f64s(&tab, "expert_coverage")[0], Some(0.5));
-        assert_eq!(read::strs(&tab, "uncovered")[0].as_deref(), Some("a2"));
-        assert_eq!(read::strs(&tab, "uncovered")[2].as_deref(), Some(""));
+        assert_eq!(read::f64s(&tab, "expert_coverage").unwrap()[0], Some(0.5));
+        assert_eq!(read::strs(&tab, "uncovered").unwrap()[0].as_deref(), Some("a2"));
+        assert_eq!(read::strs(&tab, "uncovered").unwrap()[2].as_deref(), Some(""));
     }
 
     #[test]
@@ -189,10 +189,10 @@ mod tests {
         let t = per_team(&o, &SurveyConfig::default());
         let tab = table(&t).unwrap();
         use crate::table::read;
-        assert_eq!(read::i64s(&tab, "services_owned")[0], Some(2));
-        assert_eq!(read::i64s(&tab, "services_covered")[0], None);
-        assert_eq!(read::strs(&tab, "uncovered")[0], None);
-        assert_eq!(read::f64s(&tab, "happiness")[0], None);
+        assert_eq!(read::i64s(&tab, "services_owned").unwrap()[0], Some(2));
+        assert_eq!(read::i64s(&tab, "services_covered").unwrap()[0], None);
+        assert_eq!(read::strs(&tab, "uncovered").unwrap()[0], None);
+        assert_eq!(read::f64s(&tab, "happiness").unwrap()[0], None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! table, the team graph (SPEC §2.2), and the `graph` command's renderings
 //! (DOT, Mermaid, JSON).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::table::Table;
 use crate::error::Result;
@@ -20,12 +20,12 @@ pub struct Edge {
     pub callee_team: Option<String>,
 }
 
-/// Reads the `edges` table into values.
-pub fn edges_from_table(t: &Table) -> Vec<Edge> {
+/// Reads an `edges` table (this run's, or a stored week's) into values.
+pub fn edges_from_table(t: &Table) -> Result<Vec<Edge>> {
     let [caller, callee, callee_type, kind, caller_team, callee_team] =
-        ["caller", "callee", "callee_type", "kind", "caller_team", "callee_team"].map(|c| read::strs(t, c));
-    let (calls, errors) = (read::i64s(t, "calls"), read::i64s(t, "errors"));
-    (0..calls.len())
+        [read::strs(t, "caller")?, read::strs(t, "callee")?, read::strs(t, "callee_type")?, read::strs(t, "kind")?, read::strs(t, "caller_team")?, read::strs(t, "callee_team")?];
+    let (calls, errors) = (read::i64s(t, "calls")?, read::i64s(t, "errors")?);
+    Ok((0..calls.len())
         .map(|r| Edge {
             caller: caller[r].clone().unwrap_or_default(),
             callee: callee[r].clone().unwrap_or_default(),
@@ -36,7 +36,18 @@ pub fn edges_from_table(t: &Table) -> Vec<Edge> {
             caller_team: caller_team[r].clone(),
             callee_team: callee_team[r].clone(),
         })
-        .collect()
+        .collect())
+}
+
+/// A service's two-hop neighbourhood: the edges within two calls of it,
+/// either way (each service page draws it).
+pub fn two_hop<'a>(edges: &'a [Edge], service: &str) -> Vec<&'a Edge> {
+    let near: BTreeSet<&str> = edges
+        .iter()
+        .filter(|e| e.caller == service || e.callee == service)
+        .flat_map(|e| [e.caller.as_str(), e.callee.as_str()])
+        .collect();
+    edges.iter().filter(|e| near.contains(e.caller.as_str()) || near.contains(e.callee.as_str())).collect()
 }
 
 /// Team → team calls and errors: self-edges and edges with an empty team dropped.

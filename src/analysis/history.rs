@@ -143,7 +143,7 @@ mod tests {
         let mut old = Rows::new(&[("caller", Text), ("callee", Text), ("calls", Int)]);
         old.push(vec![s("x"), s("y"), i(5)]);
         store_edges(d.path(), "2026-W46", &old.finish().unwrap(), None);
-        let e = edges_from_table(&read_week(d.path(), "2026-W46").unwrap().unwrap()["edges"]);
+        let e = edges_from_table(&read_week(d.path(), "2026-W46").unwrap().unwrap()["edges"]).unwrap();
         assert_eq!((e[0].caller.as_str(), e[0].callee.as_str(), e[0].calls, e[0].kind.as_str()), ("x", "y", 5, ""));
         let mut new = Rows::new(&[("caller", Text), ("callee", Text), ("calls", Int)]);
         new.push(vec![s("x"), s("z"), i(1)]);

@@ -111,19 +111,19 @@ pub fn evidence<'a>(
     drift: &Table,
     expertise: &'a [TeamExpertise],
     postmortems: &'a [TeamPostmortems],
-) -> Evidence<'a> {
+) -> Result<Evidence<'a>> {
     use crate::table::read;
     let mut slo_met: BTreeMap<String, Vec<bool>> = BTreeMap::new();
-    for (svc, met) in read::strs(slos, "service").into_iter().zip(read::bools(slos, "met")) {
+    for (svc, met) in read::strs(slos, "service")?.into_iter().zip(read::bools(slos, "met")?) {
         slo_met.entry(svc.unwrap_or_default()).or_default().push(met);
     }
-    let undeclared = read::strs(drift, "service")
+    let undeclared = read::strs(drift, "service")?
         .into_iter()
-        .zip(read::strs(drift, "drift"))
+        .zip(read::strs(drift, "drift")?)
         .filter(|(_, d)| d.as_deref() == Some("undeclared"))
         .filter_map(|(s, _)| s)
         .collect();
-    Evidence { observed: Some(docs::observed_names(services, edges)), slo_met, undeclared, expertise, postmortems }
+    Ok(Evidence { observed: Some(docs::observed_names(services, edges)), slo_met, undeclared, expertise, postmortems })
 }
 
 /// The `maturity` table (SPEC §3).

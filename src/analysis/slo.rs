@@ -61,19 +61,19 @@ pub async fn prepare(ctx: &SessionContext, org: &Org) -> Result<()> {
 /// The per-window-spans partials: `slo_day` (valid/good per SLO and day)
 /// and `slo_requests` (per caller → callee and request). Both merge by
 /// concatenation across buckets of traces.
-pub async fn daily(ctx: &SessionContext, have_anchored: bool) -> Result<()> {
+/// Returns the anchor walks cut (see [`ANCHOR_ROUNDS`]) when it ties the
+/// calls itself.
+pub async fn daily(ctx: &SessionContext, have_anchored: bool) -> Result<i64> {
     engine::materialize(ctx, "slo_day", queries::SLO_DAY).await?;
-    if !have_anchored {
-        anchor_calls(ctx).await?;
-    }
+    let cut = if have_anchored { 0 } else { anchor_calls(ctx).await? };
     engine::materialize(ctx, "slo_requests", queries::SLO_REQUESTS).await?;
-    Ok(())
+    Ok(cut)
 }
 
 /// The `slos` table from `slo_day`.
 pub async fn slos(ctx: &SessionContext, org: &Org) -> Result<Table> {
     let t = engine::query(ctx, "SELECT service, slo, SUM(valid) AS valid, SUM(good) AS good FROM slo_day GROUP BY service, slo").await?;
-    let (svc, slo, valid, good) = (read::strs(&t, "service"), read::strs(&t, "slo"), read::i64s(&t, "valid"), read::i64s(&t, "good"));
+    let (svc, slo, valid, good) = (read::strs(&t, "service")?, read::strs(&t, "slo")?, read::i64s(&t, "valid")?, read::i64s(&t, "good")?);
     let counts: HashMap<(String, String), (i64, i64)> = (0..svc.len())
         .map(|r| ((svc[r].clone().unwrap_or_default(), slo[r].clone().unwrap_or_default()), (valid[r].unwrap_or(0), good[r].unwrap_or(0))))
         .collect();
@@ -155,8 +155,8 @@ fn target_services(org: &Org, edges: &[Edge]) -> BTreeSet<String> {
 /// `edge_day`) of the synchronous service edges.
 async fn edge_stats(ctx: &SessionContext) -> Result<EdgeStats> {
     let t = engine::query(ctx, queries::SLO_FANOUT).await?;
-    let (a, b, op) = (read::strs(&t, "caller"), read::strs(&t, "callee"), read::strs(&t, "operation"));
-    let (n, share) = (read::f64s(&t, "n"), read::f64s(&t, "share"));
+    let (a, b, op) = (read::strs(&t, "caller")?, read::strs(&t, "callee")?, read::strs(&t, "operation")?);
+    let (n, share) = (read::f64s(&t, "n")?, read::f64s(&t, "share")?);
     let mut stats = EdgeStats::default();
     for r in 0..a.len() {
         if let (Some(a), Some(b), Some(n), Some(sh)) = (&a[r], &b[r], n[r], share[r]) {
@@ -164,7 +164,7 @@ async fn edge_stats(ctx: &SessionContext) -> Result<EdgeStats> {
         }
     }
     let t = engine::query(ctx, queries::SLO_EDGE_SKETCHES).await?;
-    let (a, b, sk) = (read::strs(&t, "caller"), read::strs(&t, "callee"), read::bins(&t, "sketch"));
+    let (a, b, sk) = (read::strs(&t, "caller")?, read::strs(&t, "callee")?, read::bins(&t, "sketch")?);
     for r in 0..a.len() {
         if let (Some(a), Some(b), Some(s)) = (&a[r], &b[r], sk[r].as_deref().and_then(Sketch::from_bytes)) {
             stats.latency.insert((a.clone(), b.clone()), s);
@@ -173,17 +173,23 @@ async fn edge_stats(ctx: &SessionContext) -> Result<EdgeStats> {
     Ok(stats)
 }
 
+/// The parent links a §2.5 anchor walk follows at most, in SQL and in the
+/// per-trace pass: a walk still open then (a parent cycle, or a chain
+/// deeper than this) ties its call to no request, and is counted in
+/// `summary.json` `anchor_walks_cut`.
+pub const ANCHOR_ROUNDS: usize = 64;
+
 /// Ties each call to its request: round k tests the k-th ancestor of the
 /// calling span; only the calls not yet tied go on, so after the first
 /// round (where most calls sit directly under their request) the rounds are
 /// small. Registers `slo_anchored(trace_id, caller, callee, latency_ns,
-/// request_id)`.
-pub(crate) async fn anchor_calls(ctx: &SessionContext) -> Result<()> {
+/// request_id)`; returns the walks still open after [`ANCHOR_ROUNDS`].
+pub(crate) async fn anchor_calls(ctx: &SessionContext) -> Result<i64> {
     let mut pending = engine::materialize(ctx, "slo_pending", queries::SLO_ANCHOR_START).await?;
     let mut hits = vec![];
     let mut schema = None;
     let mut rounds = 0;
-    while pending > 0 && rounds < 64 {
+    while pending > 0 && rounds < ANCHOR_ROUNDS {
         engine::materialize(ctx, "slo_round", queries::SLO_ANCHOR_ROUND).await?;
         let t = engine::query(
             ctx,
@@ -208,7 +214,7 @@ pub(crate) async fn anchor_calls(ctx: &SessionContext) -> Result<()> {
     for t in ["slo_pending", "slo_round"] {
         ctx.deregister_table(t)?;
     }
-    Ok(())
+    Ok(pending as i64)
 }
 
 /// Propagates declared latency SLOs down sync edges; strictest per service.

@@ -117,7 +117,8 @@ pub async fn build(ctx: &SessionContext, scope: &Scope, shuffled: Option<&Path>)
     let cols = ["spans", "spans_day", "duplicate_rows", "duplicate_rows_day"];
     let sums = cols.map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")).join(", ");
     let t = engine::query(ctx, &format!("SELECT {sums} FROM trace_stats")).await?;
-    let [spans, spans_day, dups, dups_day] = cols.map(|c| crate::table::read::first_i64(&t, c));
+    let sum = |c: &str| crate::table::read::first_i64(&t, c);
+    let (spans, spans_day, dups, dups_day) = (sum(cols[0])?, sum(cols[1])?, sum(cols[2])?, sum(cols[3])?);
     let mut counts = ScopeCounts { spans, spans_day, dups, dups_day, ..Default::default() };
     engine::materialize(ctx, "window_traces", &render(queries::WINDOW_TRACES, &p)).await?;
     ctx.deregister_table("trace_stats")?;
@@ -143,7 +144,7 @@ pub async fn seam(ctx: &SessionContext, ids: &crate::table::Table, head: crate::
     // tables are small (only traces crossing midnight), and on a Ballista
     // cluster the UNION of a scan with a semi join made a stage whose task
     // metrics the scheduler rejected, so the job never finished (#17).
-    let keep: std::collections::HashSet<Vec<u8>> = crate::table::read::bins(ids, "trace_id").into_iter().flatten().collect();
+    let keep: std::collections::HashSet<Vec<u8>> = crate::table::read::bins(ids, "trace_id")?.into_iter().flatten().collect();
     let mut batches = head.batches;
     for b in tail.batches {
         let Some(col) = b.column_by_name("trace_id") else { continue };

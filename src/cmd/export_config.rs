@@ -44,12 +44,7 @@ pub fn run(a: Args) -> Result<u8> {
     let out = crate::out_dir::resolve_out(&a.out)?;
     check(&out)?;
     let _lock = crate::out_dir::OutputLock::acquire(&out)?;
-    let _state = crate::out_dir::lock_state(&cfg.state_dir, true)?;
-    let rt = super::runtime()?;
-    let (org, edges) = rt.block_on(async {
-        let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
-        crate::pipeline::org_and_edges(&cfg, &ctx).await
-    })?;
+    let (org, edges) = super::org_and_edges(&cfg)?;
     crate::atomic::clean_leftovers(&out);
     let staged = crate::atomic::Staged::new(&out)?;
     let inputs = crate::configgen::Inputs { org: &org, edges: &edges, email_domain: &cfg.generate.email_domain };

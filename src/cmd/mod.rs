@@ -39,3 +39,15 @@ pub fn print_stdout(text: &str) {
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }
+
+/// The organisation and the window's edges, for verbs that need only
+/// those (`graph`, `plan`, `export-config`). It adds the days it computes
+/// to the state dir's cache: a writer, so it takes the state lock like
+/// `run`.
+pub fn org_and_edges(cfg: &crate::config::Config) -> Result<(crate::model::Org, Vec<crate::analysis::graph::Edge>)> {
+    let _state = crate::out_dir::lock_state(&cfg.state_dir, true)?;
+    runtime()?.block_on(async {
+        let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
+        crate::pipeline::org_and_edges(cfg, &ctx).await
+    })
+}

@@ -29,14 +29,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<u8> {
     let cfg = Config::load(&a.config.config, &Overrides { end: a.end.clone(), ..Default::default() })?;
-    let rt = super::runtime()?;
-    // It adds computed days to the state dir's cache: a writer, so it
-    // takes the state lock like `run`.
-    let _state = crate::out_dir::lock_state(&cfg.state_dir, true)?;
-    let (org, edges) = rt.block_on(async {
-        let ctx = crate::engine::connect(&cfg.engine, Some(&cfg.state_dir.join("spill"))).await?;
-        crate::pipeline::org_and_edges(&cfg, &ctx).await
-    })?;
+    let (org, edges) = super::org_and_edges(&cfg)?;
     let name = org.resolve_team(&a.team)?;
     let a = Args { team: name, ..a };
     let team = org.team(&a.team);

@@ -53,10 +53,10 @@ pub fn run(args: Args) -> Result<u8> {
 /// no spans stops before publishing (exit 4), and [`pipeline::publish`]
 /// writes everything aside before swapping anything in.
 pub async fn run_config(cfg: &Config) -> Result<u8> {
-    let out = output::resolve_out(&cfg.out_dir)?;
-    output::check_target(&out)?;
+    let out = out_dir::resolve_out(&cfg.out_dir)?;
+    out_dir::check_target(&out)?;
     let _lock = OutputLock::acquire(&out)?;
-    let _state = output::lock_state(&cfg.state_dir, true)?;
+    let _state = out_dir::lock_state(&cfg.state_dir, true)?;
     pipeline::clean_state_leftovers(&cfg.state_dir);
     tracing::info!(
         "window {} .. {} ({} days), spans from {}",

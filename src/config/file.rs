@@ -3,6 +3,7 @@
 //! defaults. [`super::Config`] is made from these.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 

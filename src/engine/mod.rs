@@ -190,7 +190,7 @@ async fn materialize_inner(ctx: &SessionContext, name: &str, sql: &str) -> Resul
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let copy = format!("COPY ({sql}) TO '{}/' STORED AS PARQUET", dir.display().to_string().replace('\'', "''"));
         let t = query(ctx, &copy).await?;
-        let rows = crate::table::read::first_i64(&t, "count") as usize;
+        let rows = crate::table::read::first_i64(&t, "count")? as usize;
         if std::fs::read_dir(&dir).map(|mut d| d.next().is_none()).unwrap_or(true) {
             write_parquet(&dir.join("part-0.parquet"), schema, &[])?;
         }

@@ -110,6 +110,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     summary.traces = counts.traces;
     summary.duplicate_span_ids = counts.duplicate_span_ids;
     summary.unresolved_calls = counts.unresolved_calls;
+    summary.anchor_walks_cut = counts.anchor_walks_cut;
     summary.trace_buckets = counts.trace_buckets;
     summary.days_cached = counts.days_cached;
     summary.days_computed = counts.days_computed;
@@ -122,8 +123,9 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     t.done("tables");
 
     stage(ctx, progress, "ownership analytics");
-    let edge_list = graph::edges_from_table(&edges);
+    let edge_list = graph::edges_from_table(&edges)?;
     let att = attribution::tables(&org, &found, &org.incidents)?;
+    let hurting = attribution::hurting_others(&org, &att)?;
     let slos = slo::slos(ctx, &org).await?;
     let (derived_t, derived) = slo::derived(ctx, &org, &edge_list).await?;
     t.done("ownership");
@@ -136,17 +138,24 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     t.done("load");
     let svc_requests: Vec<(String, i64)> = {
         use crate::table::read;
-        read::strs(&services, "service").into_iter().zip(read::i64s(&services, "requests"))
+        read::strs(&services, "service")?.into_iter().zip(read::i64s(&services, "requests")?)
             .map(|(s, r)| (s.unwrap_or_default(), r.unwrap_or(0))).collect()
     };
     let docs_t = docs::docs_tables(&org, cfg.window.end, cfg.docs.max_review_age_days, &svc_requests, &edge_list)?;
     let names: Vec<String> = svc_requests.iter().map(|(n, _)| n.clone()).collect();
-    let ev = maturity::evidence(&names, &edge_list, &slos, &docs_t.drift, &expertise, &postmortems);
+    let ev = maturity::evidence(&names, &edge_list, &slos, &docs_t.drift, &expertise, &postmortems)?;
     let maturity = maturity::assess(&org, cfg.window.end, cfg.docs.max_review_age_days, &ev);
     let week = history::run_week(&cfg.window);
     let previous_week = history::previous_week(&cfg.window);
     let last_week = history::read_week(&cfg.state_dir, &previous_week)?;
-    let previous = last_week.as_ref().and_then(|w| w.get("edges")).map(graph::edges_from_table);
+    let previous = match last_week.as_ref().and_then(|w| w.get("edges")).map(graph::edges_from_table).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            // A week stored by another build with other columns: no edge diff.
+            tracing::warn!("history week {previous_week}: its edges cannot be read ({e}); no comparison of edges");
+            None
+        }
+    };
     let compared_with = last_week.as_ref().map(|_| previous_week.clone());
     let edge_diff = history::edge_diff(&edge_list, previous.as_deref())?;
     let team_graph = graph::team_graph(&edge_list)?;
@@ -219,6 +228,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
         max_pages_per_12h: cfg.load.max_pages_per_12h,
         expertise,
         alerts,
+        hurting,
         postmortems,
         maturity,
         generate: cfg.generate.clone(),
@@ -282,7 +292,7 @@ pub async fn org_and_edges(cfg: &Config, ctx: &SessionContext) -> Result<(Org, V
     slo::prepare(ctx, &org).await?;
     units::partials(cfg, ctx, &files, &org, &Quiet, &mut Timer::new()).await?;
     let t = edges::weekly(ctx).await?;
-    Ok((org, graph::edges_from_table(&t)))
+    Ok((org, graph::edges_from_table(&t)?))
 }
 
 /// Convenience for tests and tools: a session from the config, then [`run`].

@@ -113,11 +113,15 @@ pub fn check(plan: &[Stage]) -> Result<()> {
 /// rows found no spans (the SQL plan then makes the empty tables).
 async fn run_step(ctx: &SessionContext, step: Step, entry: &mut Entry) -> Result<bool> {
     match step {
-        Step::TracePass { calls } => return Ok(trace_pass::daily(ctx, calls).await? || !calls),
+        Step::TracePass { calls } => {
+            let found = trace_pass::daily(ctx, calls).await?;
+            entry.counts.anchor_walks_cut += found.anchor_walks_cut;
+            return Ok(found.found_calls || !calls);
+        }
         Step::Edges { sql } => entry.counts.unresolved_calls += edges::daily(ctx, !sql).await?,
         Step::Latency { sql } => latency::daily(ctx, !sql).await?,
         Step::Attribution => entry.attributed.extend(attribution::attribute(ctx).await?),
-        Step::Slos { sql } => slo::daily(ctx, !sql).await?,
+        Step::Slos { sql } => entry.counts.anchor_walks_cut += slo::daily(ctx, !sql).await?,
     }
     Ok(true)
 }

@@ -30,6 +30,7 @@ pub(super) struct Totals {
     pub(super) traces: i64,
     pub(super) duplicate_span_ids: i64,
     pub(super) unresolved_calls: i64,
+    pub(super) anchor_walks_cut: i64,
     pub(super) trace_buckets: usize,
     pub(super) days_cached: usize,
     pub(super) days_computed: usize,
@@ -156,6 +157,7 @@ pub(super) async fn partials(
             totals.traces += c.traces;
             totals.spans_in_window += c.spans_in_window;
             totals.unresolved_calls += c.unresolved_calls;
+            totals.anchor_walks_cut += c.anchor_walks_cut;
             totals.spans_read += c.spans_day;
             totals.duplicate_span_ids += c.dups_day;
             if !seam && n == 0 {
@@ -264,8 +266,8 @@ async fn compute_seam(
             // The slack after the window: read, though no trace of the
             // window starts there.
             let after = engine::query(ctx, queries::SLACK_AFTER).await?;
-            entry.counts.spans_after = crate::table::read::first_i64(&after, "spans");
-            entry.counts.dups_after = crate::table::read::first_i64(&after, "dups");
+            entry.counts.spans_after = crate::table::read::first_i64(&after, "spans")?;
+            entry.counts.dups_after = crate::table::read::first_i64(&after, "dups")?;
             engine::query(ctx, "SELECT * FROM seam_tail").await?
         }
     };

@@ -8,6 +8,11 @@ use std::fmt::Write as _;
 
 use crate::analysis::graph::Edge;
 
+/// The most columns of services a drawing has: a call chain deeper than
+/// this draws its deeper services in the last one (every edge is still
+/// drawn), so a pathological chain cannot make the drawing unboundedly wide.
+const MAX_COLUMNS: usize = 12;
+
 pub fn xml(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
@@ -132,16 +137,17 @@ pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>, all_teams: &
     if nodes.is_empty() {
         return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"300\" height=\"40\"><text x=\"10\" y=\"25\" font-family=\"sans-serif\" font-size=\"13\">No dependencies in the window.</text></svg>".into();
     }
-    // Layer = longest path from a root over sync+async edges (cycles cut).
+    // Layer = longest path from a root over sync+async edges (cycles cut;
+    // services deeper than MAX_COLUMNS share the last service column).
     let mut layer: HashMap<&str, usize> = nodes.keys().map(|n| (n.as_str(), 0)).collect();
-    for _ in 0..nodes.len().min(12) {
+    for _ in 0..nodes.len().min(MAX_COLUMNS) {
         let mut changed = false;
         for e in edges {
             if e.caller == e.callee {
                 continue;
             }
             let l = layer[e.caller.as_str()] + 1;
-            if l > layer[e.callee.as_str()] && l < 12 {
+            if l > layer[e.callee.as_str()] && l < MAX_COLUMNS {
                 layer.insert(e.callee.as_str(), l);
                 changed = true;
             }

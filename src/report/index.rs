@@ -2,12 +2,10 @@
 //! what changed, what is failing, who is overloaded, what is stale — each
 //! card its top entries and a link to the table with the rest.
 
-use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use super::site::{Site, rows_where};
-use super::{Page, charts, graph_svg, render, top, write};
+use super::{Page, graph_svg, render, top};
 use crate::analysis::graph::Edge;
 use crate::error::Result;
 use crate::names::slug;
@@ -93,24 +91,7 @@ pub(super) fn write(page: &Page) -> Result<()> {
         })
         .collect();
     top(&mut c, "stale_docs", &stale);
-    // Services hurting other teams: errors they caused that surfaced in
-    // another team's service, and pages they caused on another team.
-    let mut hurting: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for a in site.t("attribution") {
-        let (Some(sig), Some(cul)) = (a.get("signal_service").and_then(Value::as_str), a.get("culprit_service").and_then(Value::as_str)) else { continue };
-        let culprit_team = a.get("culprit_team").and_then(Value::as_str).unwrap_or_default();
-        if site.team_of(sig) != culprit_team {
-            hurting.entry(cul.to_string()).or_default().0 += a.get("traces").and_then(Value::as_i64).unwrap_or(0);
-        }
-    }
-    for m in site.t("misrouted") {
-        if let Some(cul) = m.get("culprit_service").and_then(Value::as_str) {
-            hurting.entry(cul.to_string()).or_default().1 += 1;
-        }
-    }
-    let mut hurting: Vec<(String, (i64, i64))> = hurting.into_iter().filter(|(_, (e, p))| *e > 0 || *p > 0).collect();
-    hurting.sort_by(|a, b| (b.1 .1, b.1 .0).cmp(&(a.1 .1, a.1 .0)).then(a.0.cmp(&b.0)));
-    top(&mut c, "hurting", &hurting.iter().map(|(s, (e, p))| json!({"service": s, "team": site.team_of(s), "errors": e, "pages": p})).collect::<Vec<_>>());
+    top(&mut c, "hurting", &r.hurting);
     // Rotations to split: what the split would take in people.
     let splits: Vec<Value> = r
         .plans
@@ -124,7 +105,7 @@ pub(super) fn write(page: &Page) -> Result<()> {
         .collect();
     c.insert("splits", &splits);
     c.insert("derived_misfit", &site.t("derived_slos").iter().filter(|s| s.get("fits") == Some(&json!(false))).cloned().collect::<Vec<_>>());
-    write(&dir.join("index.html"), &render(tera, "index.html", &c)?)?;
+    super::write(&dir.join("index.html"), &render(tera, "index.html", &c)?)?;
     Ok(())
 }
 

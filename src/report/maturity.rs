@@ -1,15 +1,11 @@
 //! `maturity.html`: each team's services by maturity level and the checks
 //! each passes (SPEC §2.13).
 
-use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::site::{Site, rows_where};
-use super::{Page, charts, graph_svg, render, top, write};
-use crate::analysis::graph::Edge;
+use super::{Page, render};
 use crate::error::Result;
-use crate::names::slug;
 
 /// Writes `maturity.html`.
 pub(super) fn write(page: &Page) -> Result<()> {
@@ -36,6 +32,6 @@ pub(super) fn write(page: &Page) -> Result<()> {
     c.insert("counts", &counts);
     c.insert("checks", &crate::analysis::maturity::all_checks());
     c.insert("max_review_age_days", &r.max_review_age_days);
-    write(&dir.join("maturity.html"), &render(tera, "maturity.html", &c)?)?;
+    super::write(&dir.join("maturity.html"), &render(tera, "maturity.html", &c)?)?;
     Ok(())
 }

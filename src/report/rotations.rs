@@ -1,15 +1,11 @@
 //! `rotations.html`: every team's load against its rotation size, the
 //! verdicts and the split plans.
 
-use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use super::site::{Site, rows_where};
-use super::{Page, charts, graph_svg, render, top, write};
-use crate::analysis::graph::Edge;
+use super::{Page, charts, render};
 use crate::error::Result;
-use crate::names::slug;
 use crate::analysis::load::week_label;
 
 /// Writes `rotations.html`.
@@ -39,6 +35,6 @@ pub(super) fn write(page: &Page) -> Result<()> {
     c.insert("verdicts", site.t("rotation_verdicts"));
     c.insert("plans", site.t("split_plans"));
     c.insert("load", site.t("team_load"));
-    write(&dir.join("rotations.html"), &render(tera, "rotations.html", &c)?)?;
+    super::write(&dir.join("rotations.html"), &render(tera, "rotations.html", &c)?)?;
     Ok(())
 }

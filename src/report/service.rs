@@ -2,13 +2,11 @@
 //! callees, SLOs, documentation, incidents and where its requests' time
 //! goes.
 
-use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
 use super::site::{Site, rows_where};
-use super::{Page, charts, graph_svg, render, top, write};
-use crate::analysis::graph::Edge;
+use super::{Page, charts, graph_svg, render};
 use crate::error::Result;
 use crate::names::slug;
 use super::critical_svg;
@@ -64,29 +62,21 @@ pub(super) fn write(page: &Page, svc: &String) -> Result<()> {
         c.insert("req_trend", &charts::weekly_trend("Requests per week", "requests", &weeks, &req, None, true));
     }
     c.insert("critical", &critical_view(&site, svc));
-    // Its two-hop neighbourhood: edges within two calls of it, either way.
-    let near: BTreeSet<&str> = r
-        .edges
-        .iter()
-        .filter(|e| e.caller == *svc || e.callee == *svc)
-        .flat_map(|e| [e.caller.as_str(), e.callee.as_str()])
-        .collect();
-    let hood: Vec<&Edge> = r.edges.iter().filter(|e| near.contains(e.caller.as_str()) || near.contains(e.callee.as_str())).collect();
+    let hood = crate::analysis::graph::two_hop(&r.edges, svc);
     let hood = page.drawn(&hood);
     c.insert("hood_svg", &if hood.is_empty() { String::new() } else { graph_svg::draw(&hood, &|s| Some(format!("{}.html", slug(s))), &site.teams) });
     c.insert("maturity", &r.maturity.iter().find(|m| m.service == *svc).map(|m| json!({"level": m.level, "missing": m.missing_for_next})));
-    write(&dir.join("services").join(format!("{}.html", slug(svc))), &render(tera, "service.html", &c)?)?;
-}
+    super::write(&dir.join("services").join(format!("{}.html", slug(svc))), &render(tera, "service.html", &c)?)?;
     Ok(())
 }
 
 /// A node's team: a service's owner, a virtual node's catalog owner (empty
 /// when the catalog does not list it).
-fn node_team(site: &Site, node: &str, virt: bool) -> String {
+pub(super) fn node_team(site: &Site, node: &str, virt: bool) -> String {
     if virt && site.r.org.catalog.get(node).is_none() { String::new() } else { site.team_of(node) }
 }
 
-fn is_virtual(site: &Site, node: &str) -> bool {
+pub(super) fn is_virtual(site: &Site, node: &str) -> bool {
     site.virtual_nodes.contains(node)
 }
 

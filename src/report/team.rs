@@ -1,16 +1,17 @@
 //! `teams/<team>.html`: what a team owns, its load and trends, its SLOs,
 //! who it hurts and who hurts it, its experts and alerts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
 use super::site::{Site, rows_where};
-use super::{Page, charts, graph_svg, render, top, write};
+use super::{Page, charts, graph_svg, render};
 use crate::analysis::graph::Edge;
 use crate::error::Result;
 use crate::names::slug;
 use super::index::{alert_json, postmortem_json};
+use super::service::{is_virtual, node_team};
 use crate::analysis::graph::filter_team;
 use crate::analysis::load::{report_weeks, week_label};
 use crate::run_result::RunResult;
@@ -83,8 +84,7 @@ pub(super) fn write(page: &Page, team: &String) -> Result<()> {
     alerts.sort_by_key(|a| !a.noisy);
     c.insert("alerts", &alerts.iter().map(|a| alert_json(a)).collect::<Vec<_>>());
     c.insert("postmortems", &r.postmortems.iter().find(|p| p.team == *team).map(postmortem_json));
-    write(&dir.join("teams").join(format!("{}.html", slug(team))), &render(tera, "team.html", &c)?)?;
-}
+    super::write(&dir.join("teams").join(format!("{}.html", slug(team))), &render(tera, "team.html", &c)?)?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
 
 use super::{Cols, Row};
+use crate::analysis::slo::ANCHOR_ROUNDS;
 use crate::canonical::kind;
 use crate::error::Result;
 
@@ -29,6 +30,8 @@ pub(super) struct Calls {
     /// request's: (that span, whether the id is its parent id)
     /// and the call's caller-side latency
     anchored: Vec<(Loc, Loc, Option<i64>, (Loc, bool))>,
+    /// anchor walks still open after [`ANCHOR_ROUNDS`] parent links
+    pub(super) walks_cut: i64,
 }
 
 /// [`Calls::of_trace`]'s buffers, reused from trace to trace.
@@ -45,8 +48,6 @@ pub(super) struct Scratch {
     pairs: Vec<(usize, usize)>,
 }
 
-/// The rounds of parent links the SQL anchor walk follows at most.
-const ANCHOR_ROUNDS: usize = 64;
 
 impl Calls {
     /// One trace's rows of the three tables, exactly as the SQL of
@@ -138,6 +139,7 @@ impl Calls {
                     break;
                 }
             }
+            self.walks_cut += pending.len() as i64;
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Span ids as integers that compare as the ids' bytes do, so the walk and
 //! the per-trace pass sort and search integers instead of byte strings.
 
-use datafusion::arrow::array::{Array, BinaryArray};
+use datafusion::arrow::array::BinaryArray;
 
 use crate::hash::FastMap;
 

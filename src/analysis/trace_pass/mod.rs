@@ -30,7 +30,7 @@ use crate::error::Result;
 use crate::hash::FastMap;
 use crate::queries;
 use crate::table::{ColType::*, Rows, i, s};
-use calls::{Calls, Scratch};
+use calls::{Calls, Scratch, calls_tables};
 pub use ids::IdKeys;
 
 /// Names interned to small integers (services, operations, nodes).
@@ -296,12 +296,23 @@ fn group_rows(cols: &[Cols]) -> (Vec<u32>, usize) {
     (row_group, n as usize)
 }
 
+/// What a pass found besides its tables.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outcome {
+    /// the call rows were found (false: not asked for, or no spans — the
+    /// SQL then makes the empty tables with their columns)
+    pub found_calls: bool,
+    /// §2.5 anchor walks still open after
+    /// [`ANCHOR_ROUNDS`](crate::analysis::slo::ANCHOR_ROUNDS) parent links
+    pub anchor_walks_cut: i64,
+}
+
 /// Walks every qualifying trace of the unit's `window_spans` and registers
 /// the partials `cp_roots_day` and `cp_nodes_day`; with `calls`, in the same
 /// pass over the traces, also `cross_calls`, `virtual_calls` and
 /// `entry_spans` (which the SQL of those names computes with self-joins of
 /// the unit's spans otherwise).
-pub async fn daily(ctx: &SessionContext, calls: bool) -> Result<bool> {
+pub async fn daily(ctx: &SessionContext, calls: bool) -> Result<Outcome> {
     let t0 = std::time::Instant::now();
     let t = engine::query(ctx, queries::CRITICAL_PATH_SPANS).await?;
     // (no spans: the SQL makes the three empty tables with their columns)
@@ -325,6 +336,7 @@ pub async fn daily(ctx: &SessionContext, calls: bool) -> Result<bool> {
         }
         tracing::debug!("critical path: calls tables at {:?}", t0.elapsed());
     }
+    let parts_cut: i64 = parts.iter().map(|p| p.calls.walks_cut).sum();
     let mut names = Names::default();
     let mut roots: FastMap<(i64, u32, u32), (i64, i64)> = FastMap::default();
     let mut nodes: FastMap<(i64, u32, u32, u32), (i64, i64)> = FastMap::default();
@@ -359,6 +371,6 @@ pub async fn daily(ctx: &SessionContext, calls: bool) -> Result<bool> {
         let _ = ctx.deregister_table(tname);
         engine::register_batches(ctx, tname, &t.schema, t.batches).await?;
     }
-    Ok(calls)
+    Ok(Outcome { found_calls: calls, anchor_walks_cut: parts_cut })
 }
 

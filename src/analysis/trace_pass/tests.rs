@@ -97,7 +97,8 @@ fn both(rows: &[Fx], per_batch: usize) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
         };
         let ctx = engine::connect(&engine, None).await.unwrap();
         register(&ctx, rows, per_batch).await;
-        assert!(daily(&ctx, true).await.unwrap());
+        let found = daily(&ctx, true).await.unwrap();
+        assert!(found.found_calls);
         let mut pass = vec![];
         for t in PASS_TABLES {
             pass.push(rows_of(&ctx, t).await);
@@ -105,7 +106,8 @@ fn both(rows: &[Fx], per_batch: usize) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
         engine::materialize(&ctx, "cross_calls", queries::CROSS_CALLS).await.unwrap();
         engine::materialize(&ctx, "virtual_calls", queries::VIRTUAL_CALLS).await.unwrap();
         engine::materialize(&ctx, "entry_spans", queries::ENTRY_SPANS).await.unwrap();
-        crate::analysis::slo::anchor_calls(&ctx).await.unwrap();
+        let sql_cut = crate::analysis::slo::anchor_calls(&ctx).await.unwrap();
+        assert_eq!(found.anchor_walks_cut, sql_cut, "walks cut at the depth bound: pass and SQL");
         let mut sql = vec![];
         for t in PASS_TABLES {
             sql.push(rows_of(&ctx, t).await);

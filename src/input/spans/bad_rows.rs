@@ -3,19 +3,16 @@
 //! file stamp so a nightly run scans only files it has not seen.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use chrono::{Duration, NaiveDate};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use datafusion::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
 
-use crate::canonical::{CANONICAL_COLUMNS, SkippedFile, column_aliases};
-use crate::config::{SpanFormat, SpansConfig, Window};
+use crate::config::SpanFormat;
 use crate::error::{Error, Result};
 
 use super::SpanFiles;
-use super::schema::BAD;
+use super::schema::{BAD, bad_row_reason};
+use super::read_schema;
 
 /// Unusable span rows found in the files read: per reason code, and one
 /// line per file for the summary's problems.
@@ -77,7 +74,7 @@ impl SpanFiles {
 
     /// The raw rows of span files of this input's format (CSV: every
     /// column as text, see [`read_schema`]).
-    async fn read_source(&self, ctx: &SessionContext, paths: Vec<String>) -> Result<datafusion::dataframe::DataFrame> {
+    pub(super) async fn read_source(&self, ctx: &SessionContext, paths: Vec<String>) -> Result<datafusion::dataframe::DataFrame> {
         Ok(match self.format {
             SpanFormat::Csv => {
                 let (schema, _) = read_schema(Path::new(&paths[0]), self.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
@@ -94,8 +91,8 @@ impl SpanFiles {
         let sql = format!("SELECT bad, COUNT(*) AS n FROM (SELECT {expr} AS bad FROM om_validate) WHERE bad IS NOT NULL GROUP BY bad");
         let t = crate::engine::query(ctx, &sql).await?;
         ctx.deregister_table("om_validate")?;
-        let reasons = crate::table::read::strs(&t, "bad");
-        let counts = crate::table::read::i64s(&t, "n");
+        let reasons = crate::table::read::strs(&t, "bad")?;
+        let counts = crate::table::read::i64s(&t, "n")?;
         Ok(reasons.into_iter().zip(counts).filter_map(|(r, n)| Some((r?, n? as usize))).collect())
     }
 }

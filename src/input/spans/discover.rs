@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, NaiveDate};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
-use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 
-use crate::canonical::{CANONICAL_COLUMNS, SkippedFile, column_aliases};
+use crate::canonical::SkippedFile;
 use crate::config::{SpanFormat, SpansConfig, Window};
 use crate::error::{Error, Result};
 

@@ -22,21 +22,20 @@ pub mod discover;
 pub mod schema;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use chrono::{Duration, NaiveDate};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use datafusion::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
-use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
+use chrono::NaiveDate;
+use datafusion::arrow::datatypes::Schema;
+use datafusion::prelude::SessionContext;
 
-use crate::canonical::{CANONICAL_COLUMNS, SkippedFile, column_aliases};
+use crate::canonical::SkippedFile;
 use crate::config::{SpanFormat, SpansConfig, Window};
 use crate::error::{Error, Result};
 
 pub use bad_rows::BadRows;
 pub use discover::{discover, partition_date, undecodable};
 use discover::{discover_remote, read_remote_schema, read_schema};
-use schema::{BAD, resolve_columns, select_list};
+use schema::{BAD, resolve_columns, select_list, sql_str};
 
 /// What discovery found.
 #[derive(Debug, Default)]

@@ -4,15 +4,11 @@
 //! that file, with the pseudo-column [`BAD`] saying why a row is unusable.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-use chrono::{Duration, NaiveDate};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use datafusion::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
-use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
+use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
 
-use crate::canonical::{CANONICAL_COLUMNS, SkippedFile, column_aliases};
-use crate::config::{SpanFormat, SpansConfig, Window};
+use crate::canonical::{CANONICAL_COLUMNS, column_aliases};
+use crate::config::{SpanFormat, SpansConfig};
 use crate::error::{Error, Result};
 
 /// How a file's columns map onto the canonical ones.
@@ -68,7 +64,7 @@ fn q(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn sql_str(s: &str) -> String {
+pub(super) fn sql_str(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
