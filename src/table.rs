@@ -220,6 +220,10 @@ pub mod read {
         pub fn f64s(t: &Table, name: &str) -> Vec<Option<f64>> {
             super::f64s(t, name).unwrap_or_else(|_| vec![None; t.num_rows()])
         }
+
+        pub fn i64s(t: &Table, name: &str) -> Vec<Option<i64>> {
+            super::i64s(t, name).unwrap_or_else(|_| vec![None; t.num_rows()])
+        }
     }
 
     #[cfg(test)]

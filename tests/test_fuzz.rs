@@ -6,6 +6,7 @@
 mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
 
 use ownermap::import::{Format, Sink, read_into};
 

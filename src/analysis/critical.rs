@@ -211,7 +211,6 @@ mod tests {
     }
 
     #[test]
-    #[test]
     fn a_single_span_is_all_its_own() {
         assert_eq!(credits(&[sp("r", "", 0, 100, 2, "web")]), [("web", 100)]);
     }

@@ -20,23 +20,39 @@ pub struct Edge {
     pub callee_team: Option<String>,
 }
 
-/// Reads an `edges` table (this run's, or a stored week's) into values.
+/// The text columns of an `edges` table, in [`Edge`]'s order.
+const EDGE_TEXT: [&str; 6] = ["caller", "callee", "callee_type", "kind", "caller_team", "callee_team"];
+
+/// Reads this run's `edges` table into values.
 pub fn edges_from_table(t: &Table) -> Result<Vec<Edge>> {
-    let [caller, callee, callee_type, kind, caller_team, callee_team] =
-        [read::strs(t, "caller")?, read::strs(t, "callee")?, read::strs(t, "callee_type")?, read::strs(t, "kind")?, read::strs(t, "caller_team")?, read::strs(t, "callee_team")?];
-    let (calls, errors) = (read::i64s(t, "calls")?, read::i64s(t, "errors")?);
-    Ok((0..calls.len())
+    let mut text = vec![];
+    for c in EDGE_TEXT {
+        text.push(read::strs(t, c)?);
+    }
+    Ok(edges_from_columns(text, read::i64s(t, "calls")?, read::i64s(t, "errors")?))
+}
+
+/// Reads a stored week's `edges` table (§2.8), which an older build may
+/// have written without some columns: those read as empty.
+pub fn edges_from_stored(t: &Table) -> Vec<Edge> {
+    let text = EDGE_TEXT.iter().map(|c| read::stored::strs(t, c)).collect();
+    edges_from_columns(text, read::stored::i64s(t, "calls"), read::stored::i64s(t, "errors"))
+}
+
+fn edges_from_columns(text: Vec<Vec<Option<String>>>, calls: Vec<Option<i64>>, errors: Vec<Option<i64>>) -> Vec<Edge> {
+    let col = |k: usize, r: usize| text[k][r].clone();
+    (0..calls.len())
         .map(|r| Edge {
-            caller: caller[r].clone().unwrap_or_default(),
-            callee: callee[r].clone().unwrap_or_default(),
-            callee_type: callee_type[r].clone().unwrap_or_default(),
-            kind: kind[r].clone().unwrap_or_default(),
+            caller: col(0, r).unwrap_or_default(),
+            callee: col(1, r).unwrap_or_default(),
+            callee_type: col(2, r).unwrap_or_default(),
+            kind: col(3, r).unwrap_or_default(),
             calls: calls[r].unwrap_or(0),
             errors: errors[r].unwrap_or(0),
-            caller_team: caller_team[r].clone(),
-            callee_team: callee_team[r].clone(),
+            caller_team: col(4, r),
+            callee_team: col(5, r),
         })
-        .collect())
+        .collect()
 }
 
 /// A service's two-hop neighbourhood: the edges within two calls of it,

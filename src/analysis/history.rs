@@ -95,6 +95,9 @@ pub fn previous_week(w: &Window) -> String {
 /// empty; a week of a newer format is ignored with a warning.
 pub const HISTORY_FORMAT: u32 = 1;
 
+/// The ISO weeks a trend shows, ending with the run's week (§2.8).
+pub const TREND_WEEKS: i64 = 12;
+
 /// The format a stored week declares (0 when it has no `format` file).
 fn week_format(dir: &Path) -> u32 {
     std::fs::read_to_string(dir.join("format")).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0)
@@ -124,7 +127,7 @@ pub fn edge_diff(this: &[Edge], last: Option<&[Edge]>) -> Result<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::graph::edges_from_table;
+    use crate::analysis::graph::edges_from_stored;
     use crate::table::{Rows, i, s};
 
     fn store_edges(state: &Path, week: &str, t: &Table, format: Option<&str>) {
@@ -143,7 +146,7 @@ mod tests {
         let mut old = Rows::new(&[("caller", Text), ("callee", Text), ("calls", Int)]);
         old.push(vec![s("x"), s("y"), i(5)]);
         store_edges(d.path(), "2026-W46", &old.finish().unwrap(), None);
-        let e = edges_from_table(&read_week(d.path(), "2026-W46").unwrap().unwrap()["edges"]).unwrap();
+        let e = edges_from_stored(&read_week(d.path(), "2026-W46").unwrap().unwrap()["edges"]);
         assert_eq!((e[0].caller.as_str(), e[0].callee.as_str(), e[0].calls, e[0].kind.as_str()), ("x", "y", 5, ""));
         let mut new = Rows::new(&[("caller", Text), ("callee", Text), ("calls", Int)]);
         new.push(vec![s("x"), s("z"), i(1)]);

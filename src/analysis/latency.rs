@@ -1,7 +1,16 @@
 //! Requests and latency percentiles (SPEC §2.1, §2.3): entry spans, daily
 //! partials per service and operation (counts + mergeable sketches), and the
 //! weekly `services`, `operations` and `service_daily` tables merged from
-//! them. Quantiles come from [`crate::sketch`] through `om_quantile`.
+//! them.
+//!
+//! Where p50…p99.9 are computed: each day's entry-span durations go into one
+//! sketch per service and per operation (`om_sketch` in
+//! `queries/service_day.sql` and `operation_day.sql`); the week merges them
+//! (`om_sketch_merge`) and reads each quantile off the merged sketch
+//! (`om_quantile`) in `queries/services.sql`, `operations.sql` and
+//! `service_daily.sql`. The sketch is [`crate::sketch`]; the SQL functions
+//! over it are registered in [`crate::engine::udf`]. Edge latencies go the
+//! same way through `queries/edge_day.sql` and `edges.sql`.
 
 use datafusion::prelude::SessionContext;
 

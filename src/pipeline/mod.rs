@@ -148,14 +148,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     let week = history::run_week(&cfg.window);
     let previous_week = history::previous_week(&cfg.window);
     let last_week = history::read_week(&cfg.state_dir, &previous_week)?;
-    let previous = match last_week.as_ref().and_then(|w| w.get("edges")).map(graph::edges_from_table).transpose() {
-        Ok(p) => p,
-        Err(e) => {
-            // A week stored by another build with other columns: no edge diff.
-            tracing::warn!("history week {previous_week}: its edges cannot be read ({e}); no comparison of edges");
-            None
-        }
-    };
+    let previous = last_week.as_ref().and_then(|w| w.get("edges")).map(graph::edges_from_stored);
     let compared_with = last_week.as_ref().map(|_| previous_week.clone());
     let edge_diff = history::edge_diff(&edge_list, previous.as_deref())?;
     let team_graph = graph::team_graph(&edge_list)?;
@@ -174,10 +167,10 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     .into_iter()
     .map(|(n, t)| (n.to_string(), t.clone()))
     .collect();
-    // The stored weeks of the 12 ending with this one, oldest first, and
+    // The stored weeks of the TREND_WEEKS ending with this one, oldest first, and
     // this week's figures last (the report's trends, SPEC §2.8).
     let mut trend = vec![];
-    for k in (1..12).rev() {
+    for k in (1..history::TREND_WEEKS).rev() {
         let label = crate::analysis::load::week_label(cfg.window.end - Duration::days(7 * k));
         let stored = if label == previous_week { last_week.clone() } else { history::read_week(&cfg.state_dir, &label)? };
         trend.push((label, stored));
