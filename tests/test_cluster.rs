@@ -31,7 +31,10 @@ fn the_pipeline_on_a_standalone_ballista_cluster_equals_the_local_run() {
         assert_eq!(rows(t), rows(table(&cluster, name)), "table {name} on Ballista");
     }
     let (a, b) = (&local.summary, &cluster.summary);
-    assert_eq!((a.traces, a.spans_read, a.spans_in_window, a.unresolved_calls), (b.traces, b.spans_read, b.spans_in_window, b.unresolved_calls));
+    assert_eq!(
+        (a.traces, a.spans_read, a.spans_in_window, a.unresolved_calls, a.anchor_walks_cut),
+        (b.traces, b.spans_read, b.spans_in_window, b.unresolved_calls, b.anchor_walks_cut)
+    );
     // The intermediate tables written for the executors are removed.
     let work = cluster_cfg.engine.work_dir;
     assert!(std::fs::read_dir(&work).map(|d| d.count()).unwrap_or(0) == 0, "{} is not empty", work.display());

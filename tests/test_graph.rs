@@ -9,9 +9,7 @@ use common::*;
 #[test]
 fn graph_prints_dot_mermaid_and_json() {
     let dir = tmp();
-    one_call_spans(dir.path());
-    std::fs::write(dir.path().join("catalog.yaml"), "- name: a\n  team: front\n- name: b\n  team: back\n").unwrap();
-    let cfg = write_config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n");
+    let cfg = front_back_org(dir.path());
     let dot = ownermap(&["graph", "--config", &cfg, "--format", "dot"]);
     assert!(dot.status.success());
     assert!(String::from_utf8_lossy(&dot.stdout).contains("\"a\" -> \"b\""));
@@ -24,15 +22,11 @@ fn graph_prints_dot_mermaid_and_json() {
 #[test]
 fn an_unknown_team_is_refused_listing_the_teams() {
     let dir = tmp();
-    one_call_spans(dir.path());
-    std::fs::write(dir.path().join("catalog.yaml"), "- name: a\n  team: front\n- name: b\n  team: back\n").unwrap();
-    let cfg = write_config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n");
-    for verb in ["graph"] {
-        let o = ownermap(&[verb, "--config", &cfg, "--team", "nosuch"]);
-        assert_eq!(o.status.code(), Some(2), "{verb}");
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert!(e.contains("unknown team \"nosuch\"") && e.contains("back, front"), "{verb}: {e}");
-    }
+    let cfg = front_back_org(dir.path());
+    let o = ownermap(&["graph", "--config", &cfg, "--team", "nosuch"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("unknown team \"nosuch\"") && e.contains("back, front"), "{e}");
 }
 
 #[test]

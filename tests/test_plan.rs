@@ -8,9 +8,7 @@ use common::*;
 #[test]
 fn plan_prints_a_what_if_and_finds_teams_in_any_case() {
     let dir = tmp();
-    one_call_spans(dir.path());
-    std::fs::write(dir.path().join("catalog.yaml"), "- name: a\n  team: front\n- name: b\n  team: back\n").unwrap();
-    let cfg = write_config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n");
+    let cfg = front_back_org(dir.path());
     let plan = ownermap(&["plan", "--config", &cfg, "--team", "front", "--rotation-size", "9"]);
     assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
     let text = String::from_utf8_lossy(&plan.stdout);
@@ -24,13 +22,9 @@ fn plan_prints_a_what_if_and_finds_teams_in_any_case() {
 #[test]
 fn an_unknown_team_is_refused_listing_the_teams() {
     let dir = tmp();
-    one_call_spans(dir.path());
-    std::fs::write(dir.path().join("catalog.yaml"), "- name: a\n  team: front\n- name: b\n  team: back\n").unwrap();
-    let cfg = write_config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n");
-    for verb in ["plan"] {
-        let o = ownermap(&[verb, "--config", &cfg, "--team", "nosuch"]);
-        assert_eq!(o.status.code(), Some(2), "{verb}");
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert!(e.contains("unknown team \"nosuch\"") && e.contains("back, front"), "{verb}: {e}");
-    }
+    let cfg = front_back_org(dir.path());
+    let o = ownermap(&["plan", "--config", &cfg, "--team", "nosuch"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("unknown team \"nosuch\"") && e.contains("back, front"), "{e}");
 }

@@ -28,9 +28,7 @@ fn sql_queries_the_window_and_bad_sql_exits_2() {
 #[test]
 fn sql_sees_the_catalog_and_incidents_beside_the_spans() {
     let dir = tmp();
-    one_call_spans(dir.path());
-    std::fs::write(dir.path().join("catalog.yaml"), "- name: a\n  team: front\n- name: b\n  team: back\n").unwrap();
-    let cfg = write_config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n");
+    let cfg = front_back_org(dir.path());
     let o = ownermap(&["sql", "--config", &cfg, "SELECT e.callee, c.team FROM edges e JOIN catalog c ON c.service = e.callee"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);

@@ -302,3 +302,11 @@ pub fn one_call_spans(dir: &Path) {
         Ids::Hex,
     );
 }
+
+/// [`one_call_spans`] with a catalog giving `a` to team `front` and `b` to
+/// team `back`; returns the config's path.
+pub fn front_back_org(dir: &Path) -> String {
+    one_call_spans(dir);
+    std::fs::write(dir.join("catalog.yaml"), "- name: a\n  team: front\n- name: b\n  team: back\n").unwrap();
+    write_config(dir, "[catalog]\npath = \"catalog.yaml\"\n")
+}
