@@ -4,12 +4,15 @@
 //! `entry_spans`, `cross_calls`, every output table of SPEC §3 by its name
 //! (`edges`, `services`, `slos`, `team_load`, …), `catalog` (service, team,
 //! description, tier, last_reviewed, depends_on), `incidents`, and the
-//! pipeline's daily partials (`edge_day`, `service_day`, …).
+//! pipeline's daily partials (`edge_day`, `service_day`, …). It is
+//! read-only (§4): statements that define, change or copy data, and `SET`,
+//! are refused before anything runs (exit 2).
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
 use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::SessionContext;
 
 use crate::config::{Config, Overrides};
@@ -117,7 +120,13 @@ pub fn run(a: Args) -> Result<u8> {
             w.end_ns() + w.slack_ns(),
         );
         crate::engine::view(&ctx, "spans", &read).await?;
-        let df = ctx.sql(&a.query).await.map_err(|e| Error::Refused(format!("SQL: {e}")))?;
+        // Read-only (§4): the window's tables and nothing else — no DDL
+        // (CREATE EXTERNAL TABLE would open any file), no DML or COPY (would
+        // write any file), no SET.
+        let read_only = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+        let df = ctx.sql_with_options(&a.query, read_only).await.map_err(|e| {
+            Error::Refused(format!("SQL: {e} (sql is read-only: SELECT, WITH, EXPLAIN, SHOW and DESCRIBE over the window's tables)"))
+        })?;
         let batches = df.collect().await?;
         let text = pretty(&batches)?;
         super::print_stdout(&(text + "\n"));
