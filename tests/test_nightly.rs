@@ -82,7 +82,7 @@ fn out_naming_the_span_input_is_refused_with_exit_2_and_nothing_deleted() {
     let before = snapshot(&dir.path().join("spans"));
     let o = run_out(&cfg, &dir.path().join("spans"));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("not an ownermap report") && stderr(&o).contains("spans"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--out") && stderr(&o).contains("spans.path") && stderr(&o).contains("overlap"), "{}", stderr(&o));
     assert_eq!(snapshot(&dir.path().join("spans")), before);
     // The same through output.dir in the config.
     let cfg = write_config(dir.path(), "[output]\ndir = \"spans\"\n");

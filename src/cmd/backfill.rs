@@ -31,15 +31,44 @@ pub fn weeks_before(end: chrono::NaiveDate, n: u32, slack_minutes: u32) -> Vec<W
     (1..=n as i64).rev().map(|k| Window { end: this_sunday - Duration::days(7 * k), days: 7, slack_minutes }).collect()
 }
 
+/// The most weeks one backfill stores (ten years).
+const MAX_WEEKS: u32 = 520;
+
+/// The earliest `date=` partition among the local span files, when every
+/// file found lies in one (else None: no week can be ruled out unread).
+fn earliest_partition(cfg: &Config, weeks: &[Window]) -> Option<chrono::NaiveDate> {
+    let (first, last) = (weeks.first()?, weeks.last()?);
+    if cfg.spans.path.contains("://") {
+        return None;
+    }
+    let all = Window { end: last.end, days: (last.end - first.start()).num_days() as u32 + 1, slack_minutes: cfg.window.slack_minutes };
+    let files = crate::input::spans::discover(&cfg.spans.path, cfg.spans.format, &all).ok()?;
+    let dates: Option<Vec<chrono::NaiveDate>> = files.listing.iter().map(|(_, d, _, _)| *d).collect();
+    dates?.into_iter().min()
+}
+
 pub fn run(a: Args) -> Result<u8> {
-    if a.weeks == 0 {
-        return Err(Error::Refused("--weeks must be at least 1".into()));
+    if a.weeks == 0 || a.weeks > MAX_WEEKS {
+        return Err(Error::Refused(format!("--weeks {}: expected 1 to {MAX_WEEKS}", a.weeks)));
     }
     let cfg = Config::load(&a.config.config, &Overrides { end: a.end, ..Default::default() })?;
     let _state = crate::out_dir::lock_state(&cfg.state_dir, true)?;
     let rt = super::runtime()?;
     let (mut stored, mut skipped) = (vec![], vec![]);
-    for window in weeks_before(cfg.window.end, a.weeks, cfg.window.slack_minutes) {
+    let mut weeks = weeks_before(cfg.window.end, a.weeks, cfg.window.slack_minutes);
+    // Weeks that end before the earliest day of spans cannot have any:
+    // they are skipped unread, and said so once.
+    if let Some(earliest) = earliest_partition(&cfg, &weeks) {
+        let before: Vec<Window> = weeks.iter().copied().filter(|w| w.end < earliest).collect();
+        if let (Some(first), Some(last)) = (before.first(), before.last()) {
+            let (a, b) = (crate::analysis::history::run_week(first), crate::analysis::history::run_week(last));
+            let which = if before.len() == 1 { a } else { format!("{a} .. {b} ({} weeks)", before.len()) };
+            eprintln!("ownermap: skipped {which}: no spans before {earliest}, the earliest day of spans");
+            skipped.extend(before.iter().map(crate::analysis::history::run_week));
+            weeks.retain(|w| w.end >= earliest);
+        }
+    }
+    for window in weeks {
         let week_cfg = Config { window, ..cfg.clone() };
         let week = crate::analysis::history::run_week(&window);
         let result = rt.block_on(async {

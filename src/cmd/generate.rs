@@ -40,8 +40,12 @@ pub fn run(a: Args) -> Result<u8> {
             .map_err(|_| Error::Config(format!("--end {s:?}: expected YYYY-MM-DD")))?,
         None => Utc::now().date_naive() - Duration::days(1),
     };
-    if a.days == 0 {
-        return Err(Error::Config("--days must be at least 1".into()));
+    // Sizes a generated organisation can have (a larger one would run for
+    // hours and fill the disk).
+    for (flag, v, hi) in [("--services", a.services as u64, 10_000), ("--days", a.days as u64, 366), ("--spans-per-day", a.spans_per_day, 1_000_000_000)] {
+        if v == 0 || v > hi {
+            return Err(Error::Config(format!("{flag} {v}: expected 1 to {hi}")));
+        }
     }
     prepare_out(&a.out)?;
     let opt = GenOptions { out: a.out, services: a.services, days: a.days, spans_per_day: a.spans_per_day, seed: a.seed, end, layout: a.layout };

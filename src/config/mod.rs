@@ -5,9 +5,13 @@
 //!
 //! - [`file`]: the file's tables as serde reads them, and the threshold
 //!   sections (used as they are once defaulted);
-//! - [`values`]: sizes, durations and dates as the file spells them.
+//! - [`values`]: sizes, durations and dates as the file spells them;
+//! - [`ranges`]: the range of every numeric key, checked when it is read;
+//! - [`paths`]: outputs and inputs never overlap.
 
 pub mod file;
+pub mod paths;
+pub mod ranges;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -185,6 +189,7 @@ impl Config {
 
     /// Validates a parsed config; relative paths resolve against `base`.
     pub fn from_raw(raw: RawConfig, base: &Path, ov: &Overrides) -> Result<Config> {
+        ranges::check(&raw)?;
         let resolve = |p: &str| -> PathBuf {
             let pb = PathBuf::from(p);
             if pb.is_absolute() { pb } else { base.join(pb) }
@@ -297,11 +302,20 @@ impl Config {
                 std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
             }),
         };
+        let teams = raw.teams.map(|t| resolve(&t.path));
+        let span_root = paths::span_root(&spans.path);
+        let mut reads: Vec<(&str, &Path)> = catalog.iter().map(|p| ("catalog.path", p.as_path())).collect();
+        reads.extend(span_root.as_deref().map(|p| ("spans.path", p)));
+        reads.extend(teams.as_deref().map(|p| ("teams.path", p)));
+        reads.extend(incidents.as_ref().map(|(p, _)| ("incidents.path", p.as_path())));
+        reads.extend(survey.path.as_deref().map(|p| ("survey.path", p)));
+        let out_key = if ov.out.is_some() { "--out" } else { "output.dir" };
+        paths::check(&[(out_key, &out_dir), ("output.state_dir", &state_dir)], &reads)?;
         Ok(Config {
             base_dir: base.to_path_buf(),
             spans,
             catalog,
-            teams: raw.teams.map(|t| resolve(&t.path)),
+            teams,
             incidents,
             window,
             out_dir,
@@ -388,6 +402,10 @@ mod tests {
         assert_eq!(parse_size("4g").unwrap(), 4 << 30);
         assert_eq!(parse_size("512M").unwrap(), 512 << 20);
         assert!(parse_size("lots").is_err());
+        for bad in ["-1g", "0", "99999999g", "nan", "inf"] {
+            let e = parse_size(bad).unwrap_err().to_string();
+            assert!(e.contains("engine.memory_limit"), "{bad}: {e}");
+        }
     }
 }
 

@@ -6,7 +6,12 @@ use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
 
-/// Parses a human size like `4g`, `512m`, `100000` into bytes.
+/// The smallest and largest memory limit that can mean anything.
+const MIN_SIZE: f64 = (1u64 << 20) as f64;
+const MAX_SIZE: f64 = (16u64 << 40) as f64;
+
+/// Parses a human size like `4g`, `512m`, `100000` into bytes: from 1 MiB
+/// to 16 TiB.
 pub fn parse_size(s: &str) -> Result<usize> {
     let t = s.trim().to_ascii_lowercase();
     let t = t.trim_end_matches('b');
@@ -21,7 +26,11 @@ pub fn parse_size(s: &str) -> Result<usize> {
         .trim()
         .parse()
         .map_err(|_| Error::Config(format!("engine.memory_limit = {s:?}: expected a size like 4g or 512m, or \"none\" for no limit")))?;
-    Ok((v * mult as f64) as usize)
+    let bytes = v * mult as f64;
+    if !(MIN_SIZE..=MAX_SIZE).contains(&bytes) {
+        return Err(Error::Config(format!("engine.memory_limit = {s:?}: expected a size from 1m to 16t, or \"none\" for no limit")));
+    }
+    Ok(bytes as usize)
 }
 
 /// The memory limit of a local run that sets none (README, `[engine]`): an

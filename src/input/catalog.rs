@@ -155,7 +155,13 @@ pub fn read(paths: &[impl AsRef<Path>]) -> Result<Catalog> {
     for p in paths {
         let p = p.as_ref();
         let text = crate::input::read_input(p, "catalog.path")?;
+        let before = (cat.entries.len(), cat.skipped);
         read_str(&text, &p.display().to_string(), &mut cat)?;
+        if (cat.entries.len(), cat.skipped) == before {
+            // An empty file (a truncated export, a failed checkout) would
+            // make every service unowned and move every page to (unowned).
+            return Err(Error::Config(format!("catalog.path = {}: the file lists no service", p.display())));
+        }
     }
     Ok(cat)
 }

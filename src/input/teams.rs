@@ -127,7 +127,14 @@ fn team_from_raw(r: RawTeam) -> std::result::Result<Team, String> {
 
 pub fn read(path: &Path) -> Result<Teams> {
     let text = crate::input::read_input(path, "teams.path")?;
-    read_str(&text, &path.display().to_string())
+    if text.trim().is_empty() {
+        return Err(Error::Config(format!("teams.path = {}: the file is empty", path.display())));
+    }
+    let teams = read_str(&text, &path.display().to_string())?;
+    if teams.teams.is_empty() && teams.skipped == 0 {
+        return Err(Error::Config(format!("teams.path = {}: the file lists no team", path.display())));
+    }
+    Ok(teams)
 }
 
 pub fn read_str(text: &str, file: &str) -> Result<Teams> {

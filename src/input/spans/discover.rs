@@ -49,12 +49,19 @@ struct Walk {
 }
 
 impl Walk {
+    fn skip(&mut self, p: &Path, reason: &str) {
+        tracing::warn!("skipping span file {}: {reason}", p.display());
+        self.skipped.push(SkippedFile { path: p.to_string_lossy().into_owned(), reason: reason.to_string() });
+    }
+
     fn add_file(&mut self, p: PathBuf) {
         if p.to_str().is_none() {
-            let reason = "the file name is not UTF-8; rename it to read it".to_string();
-            tracing::warn!("skipping span file {}: {reason}", p.display());
-            self.skipped.push(SkippedFile { path: p.to_string_lossy().into_owned(), reason });
-            return;
+            return self.skip(&p, "the file name is not UTF-8; rename it to read it");
+        }
+        // Only regular files (through links): a FIFO or a device would
+        // block the reader forever, holding the state lock.
+        if !std::fs::metadata(&p).is_ok_and(|m| m.is_file()) {
+            return self.skip(&p, "not a regular file");
         }
         let canon = p.canonicalize().unwrap_or_else(|_| p.clone());
         match self.files.get(&canon) {

@@ -1,0 +1,121 @@
+//! Hostile inputs and damaged state (§4 "What that means for inputs that
+//! are wrong"): each case reproduces a way a run used to hang, write where
+//! it must not, believe a value that cannot mean anything, or fail late
+//! without naming the key — and pins the named error or counted skip it
+//! gets now.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn an_out_inside_the_span_tree_or_a_state_dir_equal_to_out_is_refused_before_any_work() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    // Inside the spans tree: accepted before (the next run read its own
+    // output as input).
+    let cfg = write_config(dir.path(), "");
+    let inside = dir.path().join("spans/date=2026-11-20/report");
+    let o = ownermap(&["run", "--config", &cfg, "--out", inside.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--out") && stderr(&o).contains("spans.path"), "{}", stderr(&o));
+    assert!(!inside.exists());
+    // state_dir equal to out: failed late with exit 1 before.
+    let cfg = write_config(dir.path(), "[output]\ndir = \"both\"\nstate_dir = \"both\"\n");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("output.state_dir"), "{}", stderr(&o));
+    assert!(!dir.path().join("both").exists(), "nothing written");
+}
+
+#[test]
+fn a_fifo_in_the_span_tree_is_skipped_by_name_instead_of_hanging_the_run() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    let fifo = dir.path().join("spans/date=2026-11-21/stuck.parquet");
+    std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let cfg = write_config(dir.path(), "");
+    // Before, the run blocked forever reading the FIFO: a bounded wait.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ownermap"))
+        .args(["run", "--config", &cfg])
+        .env("OWNERMAP_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut child = child;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the run hangs on a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(3), "{err}");
+    assert!(err.contains("stuck.parquet") && err.contains("not a regular file"), "{err}");
+    let summary = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
+    assert!(summary.contains("not a regular file"), "{summary}");
+}
+
+#[test]
+fn an_empty_catalog_or_teams_file_is_an_error_naming_it() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    std::fs::write(dir.path().join("catalog.yaml"), "").unwrap();
+    let cfg = write_config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("catalog.yaml") && stderr(&o).contains("no service"), "{}", stderr(&o));
+    std::fs::write(dir.path().join("catalog.yaml"), "- name: a\n  team: t\n").unwrap();
+    std::fs::write(dir.path().join("teams.yaml"), "  \n").unwrap();
+    let cfg = write_config(dir.path(), "[catalog]\npath = \"catalog.yaml\"\n[teams]\npath = \"teams.yaml\"\n");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("teams.yaml") && stderr(&o).contains("empty"), "{}", stderr(&o));
+}
+
+#[test]
+fn config_values_out_of_range_are_refused_naming_the_key() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    for (extra, key) in [
+        ("[engine]\nmemory_limit = \"-1g\"\n", "engine.memory_limit"),
+        ("[engine]\nmemory_limit = \"99999999g\"\n", "engine.memory_limit"),
+        ("[engine]\ntarget_partitions = 0\n", "engine.target_partitions"),
+        ("[alerts]\nmax_noise_share = 7.0\n", "alerts.max_noise_share"),
+    ] {
+        let cfg = write_config(dir.path(), extra);
+        let o = ownermap(&["run", "--config", &cfg]);
+        assert_eq!(o.status.code(), Some(2), "{extra}: {}", stderr(&o));
+        assert!(stderr(&o).contains(key), "{extra}: {}", stderr(&o));
+    }
+    let out = dir.path().join("gen");
+    let o = ownermap(&["generate", "--out", out.to_str().unwrap(), "--services", "100000000"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--services"), "{}", stderr(&o));
+    assert!(!out.exists(), "refused before writing");
+}
+
+#[test]
+fn backfill_refuses_centuries_and_stops_at_the_earliest_day_of_spans() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    let cfg = write_config(dir.path(), "");
+    let o = ownermap(&["backfill", "--config", &cfg, "--weeks", "1000"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--weeks 1000"), "{}", stderr(&o));
+    // The only spans are on 2026-11-20 (W47, the window's week): the 400
+    // weeks before it end before the earliest day and are not run.
+    let started = std::time::Instant::now();
+    let o = ownermap(&["backfill", "--config", &cfg, "--weeks", "400"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(400 weeks): no spans before 2026-11-20"), "{}", stderr(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "ran the empty weeks");
+}
