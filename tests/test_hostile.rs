@@ -119,3 +119,59 @@ fn backfill_refuses_centuries_and_stops_at_the_earliest_day_of_spans() {
     assert!(stderr(&o).contains("(400 weeks): no spans before 2026-11-20"), "{}", stderr(&o));
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "ran the empty weeks");
 }
+
+#[test]
+fn an_integer_trace_id_is_refused_naming_the_file_instead_of_read_as_another_id() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    // The file's int64 Duration column stands in for an int64 TraceId
+    // (read before as the hex spelling of its decimal digits).
+    let cfg = write_config(dir.path(), "[spans.columns]\nTraceId = \"Duration\"\n");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("a.parquet") && err.contains("Duration") && err.contains("hex string or binary id"), "{err}");
+}
+
+#[test]
+fn a_survey_with_no_valid_row_gives_no_survey_verdicts() {
+    let dir = generated(8, 1, 500, 3);
+    let d = dir.path();
+    // Every answer out of range: before, every team got `expertise_gap`
+    // ("nobody on the rotation knows anything").
+    std::fs::write(d.join("survey.csv"), "person,service,expertise,happiness,answered_on\nana,checkout,9,1,2026-11-20\nben,search,-1,7,2026-11-20\n").unwrap();
+    let o = ownermap(&["run", "--config", d.join("ownermap.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no valid row"), "{}", stderr(&o));
+    let verdicts = std::fs::read_to_string(d.join("out/data/rotation_verdicts.csv")).unwrap();
+    assert!(!verdicts.contains("expertise_gap") && !verdicts.contains("unhappy"), "{verdicts}");
+    let expertise = std::fs::read_to_string(d.join("out/data/expertise.csv")).unwrap();
+    let covered: Vec<&str> = expertise.lines().skip(1).map(|l| l.split(',').nth(2).unwrap()).collect();
+    assert!(!covered.is_empty() && covered.iter().all(|c| c.is_empty()), "{expertise}");
+}
+
+#[test]
+fn an_incident_open_for_a_century_is_a_page_but_not_a_resolution_time() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    let d = dir.path();
+    std::fs::write(d.join("catalog.yaml"), "- name: a\n  team: t\n").unwrap();
+    std::fs::write(d.join("teams.yaml"), "- name: t\n  timezone: UTC\n  members: [ana, ben]\n").unwrap();
+    std::fs::write(
+        d.join("incidents.csv"),
+        "id,title,service,created_at,acknowledged_at,resolved_at\n\
+         i1,slow,a,2026-11-20T10:00:00Z,2026-11-20T10:10:00Z,2026-11-20T11:00:00Z\n\
+         i2,stuck,a,2026-11-20T12:00:00Z,2026-11-20T12:20:00Z,2126-11-20T12:00:00Z\n",
+    )
+    .unwrap();
+    let cfg = write_config(d, "[catalog]\npath = \"catalog.yaml\"\n[teams]\npath = \"teams.yaml\"\n[incidents]\npath = \"incidents.csv\"\n");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("incident i2") && stderr(&o).contains("max_duration"), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("out/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["rows_skipped"]["incidents.implausible_duration"], 1);
+    // W47: both pages count; MTTA, MTTR and interruption hours are i1's alone.
+    let load = csv_rows(&d.join("out/data/team_load.csv"));
+    let w47 = load.iter().find(|r| r["team"] == "t" && r["week"] == "2026-W47").unwrap();
+    assert_eq!((w47["pages"].as_str(), w47["mtta_min"].as_str(), w47["mttr_min"].as_str(), w47["interruption_hours"].as_str()), ("2", "10.0", "60.0", "1.0"));
+}

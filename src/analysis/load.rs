@@ -100,6 +100,10 @@ impl Figures {
             }
         }
         let minutes = |t: DateTime<Utc>| (t - inc.created_at).num_milliseconds() as f64 / 60_000.0;
+        self.responders.push(inc.responders as f64);
+        if inc.implausible {
+            return;
+        }
         if let Some(a) = inc.acknowledged_at {
             self.mtta.push(minutes(a));
         }
@@ -107,7 +111,6 @@ impl Figures {
             self.mttr.push(minutes(r));
             self.interruption_hours += minutes(r) / 60.0;
         }
-        self.responders.push(inc.responders as f64);
     }
 
     pub fn mean_responders(&self) -> Option<f64> {

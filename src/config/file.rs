@@ -213,6 +213,8 @@ pub struct RawPath {
 pub struct RawIncidents {
     pub path: String,
     pub format: Option<String>,
+    /// an incident open longer than this is implausible (default "30d")
+    pub max_duration: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -136,6 +136,8 @@ pub struct Config {
     pub catalog: Vec<PathBuf>,
     pub teams: Option<PathBuf>,
     pub incidents: Option<(PathBuf, IncidentFormat)>,
+    /// an incident open longer than this is implausible (§4)
+    pub incident_max_duration: std::time::Duration,
     pub window: Window,
     pub out_dir: PathBuf,
     pub state_dir: PathBuf,
@@ -233,7 +235,7 @@ impl Config {
             Some(RawPaths { path: OneOrMany::One(p) }) => vec![resolve(&p)],
             Some(RawPaths { path: OneOrMany::Many(ps) }) => ps.iter().map(|p| resolve(p)).collect(),
         };
-        let incidents = match raw.incidents {
+        let incidents = match &raw.incidents {
             None => None,
             Some(i) => {
                 let f = match i.format.as_deref().unwrap_or("csv") {
@@ -243,6 +245,10 @@ impl Config {
                 };
                 Some((resolve(&i.path), f))
             }
+        };
+        let incident_max_duration = match raw.incidents.as_ref().and_then(|i| i.max_duration.as_deref()) {
+            Some(d) => parse_duration(d, "incidents.max_duration")?,
+            None => std::time::Duration::from_secs(30 * 86_400),
         };
         let end = match ov.end.as_deref().or(raw.window.end.as_deref()) {
             Some(s) => parse_date(s, "window.end")?,
@@ -317,6 +323,7 @@ impl Config {
             catalog,
             teams,
             incidents,
+            incident_max_duration,
             window,
             out_dir,
             state_dir,

@@ -51,7 +51,7 @@ pub fn default_memory_limit() -> usize {
     }
 }
 
-/// A duration like `90s`, `10m` or `1h` (a bare number is seconds).
+/// A duration like `90s`, `10m`, `1h` or `30d` (a bare number is seconds).
 pub(super) fn parse_duration(s: &str, key: &str) -> Result<std::time::Duration> {
     let t = s.trim();
     let (num, unit) = t.split_at(t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len()));
@@ -59,11 +59,12 @@ pub(super) fn parse_duration(s: &str, key: &str) -> Result<std::time::Duration> 
         "" | "s" => 1.0,
         "m" | "min" => 60.0,
         "h" => 3600.0,
+        "d" => 86_400.0,
         _ => f64::NAN,
     };
     match num.parse::<f64>() {
         Ok(v) if v > 0.0 && (v * mult).is_finite() && v * mult < 1e9 => Ok(std::time::Duration::from_secs_f64(v * mult)),
-        _ => Err(Error::Config(format!("{key} = {s:?}: expected a duration like 90s, 10m or 1h"))),
+        _ => Err(Error::Config(format!("{key} = {s:?}: expected a duration like 90s, 10m, 1h or 30d"))),
     }
 }
 

@@ -32,6 +32,9 @@ pub struct Incident {
     pub users_impacted: i64,
     /// the postmortem reference (a link or an id; None when empty)
     pub postmortem: Option<String>,
+    /// open longer than `[incidents] max_duration`: still a page, but
+    /// left out of MTTA, MTTR and interruption hours (§4)
+    pub implausible: bool,
 }
 
 impl Incident {
@@ -51,6 +54,7 @@ impl Incident {
             trace_id: None,
             users_impacted: 0,
             postmortem: None,
+            implausible: false,
         }
     }
 }
@@ -63,6 +67,25 @@ pub struct Incidents {
     pub skipped: usize,
     /// fields ignored in rows that were kept (a time before `created_at`)
     pub fields_skipped: usize,
+    /// incidents open longer than `[incidents] max_duration`
+    pub implausible: usize,
+}
+
+impl Incidents {
+    /// Flags the incidents resolved more than `max` after they were
+    /// created (a forgotten page, a broken export): kept as pages, left out
+    /// of the times (§4), each named once.
+    pub fn flag_implausible(&mut self, max: Duration, file: &str) {
+        for i in &mut self.incidents {
+            if i.resolved_at.is_some_and(|r| r - i.created_at > max) {
+                i.implausible = true;
+                self.implausible += 1;
+                let msg = format!("{file}: incident {}: open longer than incidents.max_duration ({} days); left out of MTTA, MTTR and interruption hours", i.id, max.num_days());
+                tracing::warn!("{msg}");
+                self.problems.push(msg);
+            }
+        }
+    }
 }
 
 fn parse_time(s: &str) -> std::result::Result<Option<DateTime<Utc>>, String> {
@@ -141,6 +164,7 @@ fn incident_from_row(row: &Row, pagerduty: bool) -> std::result::Result<Incident
             trace_id: None,
             users_impacted: 0,
             postmortem: None,
+            implausible: false,
         });
     }
     let service = non_empty(get("service")).ok_or("service is empty")?;
@@ -159,6 +183,7 @@ fn incident_from_row(row: &Row, pagerduty: bool) -> std::result::Result<Incident
         // Checked in `push_row`: a bad value drops the field, not the page.
         users_impacted: users_impacted(get("users_impacted")).unwrap_or(0),
         postmortem: non_empty(get("postmortem")),
+        implausible: false,
     })
 }
 

@@ -247,18 +247,33 @@ pub fn read_org(cfg: &Config, summary: &mut Summary) -> Result<Org> {
     summary.rows_skipped.insert("teams".into(), teams.skipped);
     summary.problems.extend(teams.problems.iter().cloned());
     let incidents = match &cfg.incidents {
-        Some((p, f)) => incidents::read(p, f)?,
+        Some((p, f)) => {
+            let mut read = incidents::read(p, f)?;
+            let max = chrono::Duration::from_std(cfg.incident_max_duration).unwrap_or(chrono::Duration::MAX);
+            read.flag_implausible(max, &p.display().to_string());
+            read
+        }
         None => incidents::Incidents::default(),
     };
     summary.rows_skipped.insert("incidents".into(), incidents.skipped);
     summary.rows_skipped.insert("incident_fields".into(), incidents.fields_skipped);
+    summary.rows_skipped.insert("incidents.implausible_duration".into(), incidents.implausible);
     summary.problems.extend(incidents.problems.iter().cloned());
     let survey = match &cfg.survey.path {
         Some(p) => {
             let s = survey::read(p)?;
             summary.rows_skipped.insert("survey".into(), s.skipped);
             summary.problems.extend(s.problems.iter().cloned());
-            Some(s)
+            if s.rows.is_empty() {
+                // No valid answer: no survey figures or verdicts (§4), as
+                // without a survey — not "nobody knows anything".
+                let line = format!("{}: no valid row; the survey is not used", p.display());
+                tracing::warn!("{line}");
+                summary.problems.push(line);
+                None
+            } else {
+                Some(s)
+            }
         }
         None => None,
     };

@@ -310,3 +310,10 @@ pub fn front_back_org(dir: &Path) -> String {
     std::fs::write(dir.join("catalog.yaml"), "- name: a\n  team: front\n- name: b\n  team: back\n").unwrap();
     write_config(dir, "[catalog]\npath = \"catalog.yaml\"\n")
 }
+
+/// A CSV file's rows as column → value (the outputs under `data/`).
+pub fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records().map(|rec| h.iter().cloned().zip(rec.unwrap().iter().map(str::to_string)).collect()).collect()
+}

@@ -121,9 +121,10 @@ pub(super) fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result
             format!("om_id(CAST({} AS VARCHAR))", q(&name))
         } else if is_binary(&t) {
             format!("om_bin_id(arrow_cast({}, 'Binary'))", q(&name))
-        } else if is_int(&t) {
-            format!("om_id(CAST(CAST({} AS BIGINT) AS VARCHAR))", q(&name))
         } else {
+            // An integer id would be read as the hex spelling of its
+            // decimal digits: some other id, joining spans of different
+            // traces. Refused, naming the file and the column.
             return Err(wrong_type(file, &name, &t, "a hex string or binary id"));
         };
         let expr = match (&cfg.root_parent, canon) {
