@@ -57,3 +57,25 @@ fn a_file_that_is_not_json_is_an_error_naming_it() {
     assert!(stderr(&o).contains("broken.json"), "{}", stderr(&o));
     assert!(!out.exists(), "nothing is written");
 }
+
+#[test]
+fn out_never_overwrites_an_input_or_a_file_import_did_not_write() {
+    let dir = tmp();
+    let yelp = dir.path().join("yelp.json");
+    std::fs::copy(fixture("yelp.json"), &yelp).unwrap();
+    let catalog = dir.path().join("catalog.yaml");
+    std::fs::write(&catalog, "- name: a\n  team: t\n").unwrap();
+    for (target, why) in [(&yelp, "also an input"), (&catalog, "not span Parquet")] {
+        let before = std::fs::read(target).unwrap();
+        let o = ownermap(&["import", "--format", "zipkin-json", yelp.to_str().unwrap(), "--out", target.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(why), "{}", stderr(&o));
+        assert_eq!(std::fs::read(target).unwrap(), before, "{} was overwritten", target.display());
+    }
+    // An earlier import's output is replaced.
+    let out = dir.path().join("spans.parquet");
+    for _ in 0..2 {
+        let o = ownermap(&["import", "--format", "zipkin-json", yelp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+}
