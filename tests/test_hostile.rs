@@ -175,3 +175,20 @@ fn an_incident_open_for_a_century_is_a_page_but_not_a_resolution_time() {
     let w47 = load.iter().find(|r| r["team"] == "t" && r["week"] == "2026-W47").unwrap();
     assert_eq!((w47["pages"].as_str(), w47["mtta_min"].as_str(), w47["mttr_min"].as_str(), w47["interruption_hours"].as_str()), ("2", "10.0", "60.0", "1.0"));
 }
+
+#[test]
+fn a_damaged_history_week_is_moved_aside_by_name_instead_of_failing_every_run() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    let cfg = write_config(dir.path(), "");
+    // Last week's edges, truncated (a full disk): every later run exited
+    // 1 with "Corrupt footer" and named no file.
+    let week = dir.path().join("state/history/2026-W46");
+    std::fs::create_dir_all(&week).unwrap();
+    std::fs::write(week.join("edges.parquet"), b"PAR1 truncated").unwrap();
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2026-W46") && stderr(&o).contains("edges.parquet") && stderr(&o).contains("backfill"), "{}", stderr(&o));
+    assert!(!week.exists() && dir.path().join("state/history/.2026-W46.damaged/edges.parquet").is_file());
+    assert_eq!(ownermap(&["run", "--config", &cfg]).status.code(), Some(0), "the next run is clean");
+}

@@ -77,11 +77,37 @@ pub fn read_week(state: &Path, week: &str) -> Result<Option<BTreeMap<String, Tab
     }
     let mut out = BTreeMap::new();
     for name in STORED_TABLES {
-        if let Some(t) = read_table(&dir.join(format!("{name}.parquet")))? {
-            out.insert(name.to_string(), t);
+        let file = dir.join(format!("{name}.parquet"));
+        match read_table(&file) {
+            Ok(Some(t)) => {
+                out.insert(name.to_string(), t);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                // A week truncated by a full disk must not stop every later
+                // run: it is moved aside by name and treated as not stored.
+                let aside = damaged_name(&dir);
+                let moved = std::fs::rename(&dir, &aside).map(|()| format!("moved aside to {}", aside.display()));
+                tracing::warn!(
+                    "history week {week}: {} cannot be read ({e}); {}; run `ownermap backfill` to store that week again",
+                    file.display(),
+                    moved.unwrap_or_else(|m| format!("could not be moved aside ({m})"))
+                );
+                return Ok(None);
+            }
         }
     }
     Ok(Some(out))
+}
+
+/// A free name beside a damaged week's folder: `.<week>.damaged[-N]` (a
+/// dot name, so it is never read as a week).
+fn damaged_name(dir: &Path) -> PathBuf {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    (0..)
+        .map(|k| dir.with_file_name(if k == 0 { format!(".{name}.damaged") } else { format!(".{name}.damaged-{k}") }))
+        .find(|p| !p.exists())
+        .unwrap_or_default()
 }
 
 /// The ISO week exactly one before the window's week.
