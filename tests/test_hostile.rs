@@ -192,3 +192,38 @@ fn a_damaged_history_week_is_moved_aside_by_name_instead_of_failing_every_run() 
     assert!(!week.exists() && dir.path().join("state/history/.2026-W46.damaged/edges.parquet").is_file());
     assert_eq!(ownermap(&["run", "--config", &cfg]).status.code(), Some(0), "the next run is clean");
 }
+
+#[test]
+fn a_uint64_duration_beyond_int64_is_a_counted_bad_row_not_a_failed_run() {
+    use ownermap::datafusion::arrow::array::{ArrayRef, RecordBatch, UInt64Array};
+    use ownermap::datafusion::arrow::compute::cast;
+    use ownermap::datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use ownermap::datafusion::parquet::arrow::ArrowWriter;
+    use ownermap::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let dir = tmp();
+    one_call_spans(dir.path());
+    // Rewrite the file as ClickHouse writes it: Duration UInt64, and b's
+    // span with a duration past i64::MAX (exit 1 naming no file, before).
+    let path = dir.path().join("spans/date=2026-11-20/a.parquet");
+    let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap().build().unwrap().map(Result::unwrap).collect();
+    let k = batches[0].schema().index_of("Duration").unwrap();
+    let fields: Vec<Field> = batches[0].schema().fields().iter().enumerate().map(|(i, f)| if i == k { Field::new("Duration", DataType::UInt64, false) } else { f.as_ref().clone() }).collect();
+    let schema = std::sync::Arc::new(Schema::new(fields));
+    let mut w = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema.clone(), None).unwrap();
+    for b in &batches {
+        let mut cols: Vec<ArrayRef> = b.columns().to_vec();
+        let d = cast(&cols[k], &DataType::UInt64).unwrap();
+        let d = d.as_any().downcast_ref::<UInt64Array>().unwrap();
+        let last = d.len() - 1;
+        cols[k] = std::sync::Arc::new(UInt64Array::from_iter_values((0..d.len()).map(|i| if i == last { u64::MAX - 5 } else { d.value(i) })));
+        w.write(&RecordBatch::try_new(schema.clone(), cols).unwrap()).unwrap();
+    }
+    w.close().unwrap();
+    let cfg = write_config(dir.path(), "");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("a.parquet") && stderr(&o).contains("Duration beyond int64"), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["rows_skipped"]["spans.duration_too_large"], 1, "{summary}");
+    assert_eq!(summary["spans_in_window"], 2);
+}

@@ -220,6 +220,11 @@ pub(super) fn bad_row_expr(r: &Resolved) -> String {
         let c = q(&name);
         let neg = if is_int(&t) { format!("{c} < 0") } else { format!("TRY_CAST({c} AS DOUBLE) < 0") };
         checks.push((neg, "negative_duration"));
+        if t == DataType::UInt64 {
+            // ClickHouse writes Duration as UInt64: a value past i64::MAX
+            // (a broken clock) is a bad row, not a failed run.
+            checks.push((format!("{c} > arrow_cast({}, 'UInt64')", i64::MAX), "duration_too_large"));
+        }
     }
     // A string spelling none of the accepted words: the functions give NULL.
     let spelled = |name: &str, t: &DataType, f: &str, max: i32| -> String {
@@ -242,6 +247,7 @@ pub fn bad_row_reason(code: &str) -> &str {
         "empty_trace_id" => "empty TraceId",
         "null_timestamp" => "no Timestamp",
         "negative_duration" => "negative Duration",
+        "duration_too_large" => "Duration beyond int64",
         "unknown_span_kind" => "unknown SpanKind",
         "unknown_status_code" => "unknown StatusCode",
         other => other,
