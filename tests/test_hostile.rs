@@ -6,7 +6,30 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::*;
+use ownermap::datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
+use ownermap::datafusion::arrow::compute::cast;
+use ownermap::datafusion::arrow::datatypes::{DataType, Field, Schema};
+use ownermap::datafusion::parquet::arrow::ArrowWriter;
+use ownermap::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+/// Rewrites one column of a span file: its new type and nullability, and
+/// its values made from the old ones.
+fn rewrite_column(path: &Path, column: &str, to: DataType, nullable: bool, values: &dyn Fn(&ArrayRef) -> ArrayRef) {
+    let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap().build().unwrap().map(Result::unwrap).collect();
+    let k = batches[0].schema().index_of(column).unwrap();
+    let fields: Vec<Field> = batches[0].schema().fields().iter().enumerate().map(|(i, f)| if i == k { Field::new(column, to.clone(), nullable) } else { f.as_ref().clone() }).collect();
+    let schema = std::sync::Arc::new(Schema::new(fields));
+    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema.clone(), None).unwrap();
+    for b in &batches {
+        let mut cols: Vec<ArrayRef> = b.columns().to_vec();
+        cols[k] = values(&cols[k]);
+        w.write(&RecordBatch::try_new(schema.clone(), cols).unwrap()).unwrap();
+    }
+    w.close().unwrap();
+}
 
 #[test]
 fn an_out_inside_the_span_tree_or_a_state_dir_equal_to_out_is_refused_before_any_work() {
@@ -195,30 +218,17 @@ fn a_damaged_history_week_is_moved_aside_by_name_instead_of_failing_every_run() 
 
 #[test]
 fn a_uint64_duration_beyond_int64_is_a_counted_bad_row_not_a_failed_run() {
-    use ownermap::datafusion::arrow::array::{ArrayRef, RecordBatch, UInt64Array};
-    use ownermap::datafusion::arrow::compute::cast;
-    use ownermap::datafusion::arrow::datatypes::{DataType, Field, Schema};
-    use ownermap::datafusion::parquet::arrow::ArrowWriter;
-    use ownermap::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let dir = tmp();
     one_call_spans(dir.path());
     // Rewrite the file as ClickHouse writes it: Duration UInt64, and b's
     // span with a duration past i64::MAX (exit 1 naming no file, before).
     let path = dir.path().join("spans/date=2026-11-20/a.parquet");
-    let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap().build().unwrap().map(Result::unwrap).collect();
-    let k = batches[0].schema().index_of("Duration").unwrap();
-    let fields: Vec<Field> = batches[0].schema().fields().iter().enumerate().map(|(i, f)| if i == k { Field::new("Duration", DataType::UInt64, false) } else { f.as_ref().clone() }).collect();
-    let schema = std::sync::Arc::new(Schema::new(fields));
-    let mut w = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema.clone(), None).unwrap();
-    for b in &batches {
-        let mut cols: Vec<ArrayRef> = b.columns().to_vec();
-        let d = cast(&cols[k], &DataType::UInt64).unwrap();
+    rewrite_column(&path, "Duration", DataType::UInt64, false, &|d| {
+        let d = cast(d, &DataType::UInt64).unwrap();
         let d = d.as_any().downcast_ref::<UInt64Array>().unwrap();
         let last = d.len() - 1;
-        cols[k] = std::sync::Arc::new(UInt64Array::from_iter_values((0..d.len()).map(|i| if i == last { u64::MAX - 5 } else { d.value(i) })));
-        w.write(&RecordBatch::try_new(schema.clone(), cols).unwrap()).unwrap();
-    }
-    w.close().unwrap();
+        std::sync::Arc::new(UInt64Array::from_iter_values((0..d.len()).map(|i| if i == last { u64::MAX - 5 } else { d.value(i) })))
+    });
     let cfg = write_config(dir.path(), "");
     let o = ownermap(&["run", "--config", &cfg]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
@@ -226,4 +236,26 @@ fn a_uint64_duration_beyond_int64_is_a_counted_bad_row_not_a_failed_run() {
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
     assert_eq!(summary["rows_skipped"]["spans.duration_too_large"], 1, "{summary}");
     assert_eq!(summary["spans_in_window"], 2);
+}
+
+#[test]
+fn a_null_trace_id_in_a_nullable_file_beside_non_nullable_files_is_a_counted_row_in_either_order() {
+    for null_first in [true, false] {
+        let dir = tmp();
+        one_call_spans(dir.path());
+        // A second file of the same day, nullable TraceId with one NULL,
+        // sorting before or after the non-nullable one (exit 1, before).
+        let other = dir.path().join(format!("spans/date=2026-11-20/{}.parquet", if null_first { "0" } else { "z" }));
+        std::fs::copy(dir.path().join("spans/date=2026-11-20/a.parquet"), &other).unwrap();
+        rewrite_column(&other, "TraceId", DataType::Utf8, true, &|t| {
+            let t = t.as_any().downcast_ref::<StringArray>().unwrap();
+            std::sync::Arc::new(StringArray::from_iter((0..t.len()).map(|i| (i != 0).then(|| "bb000000000000000000000000000002"))))
+        });
+        let cfg = write_config(dir.path(), "");
+        let o = ownermap(&["run", "--config", &cfg]);
+        assert_eq!(o.status.code(), Some(3), "null first: {null_first}: {}", stderr(&o));
+        let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
+        assert_eq!(summary["rows_skipped"]["spans.empty_trace_id"], 1, "{summary}");
+        assert_eq!(summary["spans_in_window"], 5, "{summary}");
+    }
 }

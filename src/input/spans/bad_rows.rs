@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use datafusion::arrow::datatypes::Schema;
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
 
 use crate::config::SpanFormat;
@@ -79,6 +80,15 @@ impl SpanFiles {
             SpanFormat::Csv => {
                 let (schema, _) = read_schema(Path::new(&paths[0]), self.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
                 ctx.read_csv(paths, CsvReadOptions::new().has_header(true).schema(&schema)).await?
+            }
+            SpanFormat::Parquet if paths.len() > 1 => {
+                // Files of one shape may differ in nullability (ClickHouse
+                // writes non-nullable columns, Spark or pandas nullable
+                // ones): read them all as nullable, so a NULL in one file is
+                // a counted bad row whatever file the engine reads first.
+                let (schema, _) = read_schema(Path::new(&paths[0]), self.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
+                let nullable = Schema::new(schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>());
+                ctx.read_parquet(paths, ParquetReadOptions::default().schema(&nullable)).await?
             }
             _ => ctx.read_parquet(paths, ParquetReadOptions::default()).await?,
         })
