@@ -11,9 +11,11 @@
 //! under a name the next run restores.
 //!
 //! Everything a run creates beside its target is named
-//! `.<target name>.<tag>-<pid>`; the next run removes those whose process
-//! is gone ([`clean_leftovers`]), so nothing a killed run leaves behind
-//! blocks a later one. Nothing else is ever deleted.
+//! `.<target name>.<tag>-<run id>` ([`run_id`]: unique per run, written
+//! into the lock file it holds). Every writer holds the target's lock, so
+//! a leftover of another run id is a dead run's: the next run removes it
+//! ([`clean_leftovers`]) — whatever process ids the two runs had (in a
+//! container every run may be pid 1). Nothing else is ever deleted.
 
 use std::path::{Path, PathBuf};
 
@@ -28,15 +30,25 @@ fn name_of(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into())
 }
 
-/// The hidden sibling `.<name>.<tag>-<pid>` of `target`.
-fn sibling(target: &Path, tag: &str, pid: u32) -> PathBuf {
-    parent_of(target).join(format!(".{}.{tag}-{pid}", name_of(target)))
+/// This run's id: its process id and start time, unique across runs and
+/// containers (`r<pid>x<nanoseconds, hex>`; no `-`, so it ends a name).
+pub fn run_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        format!("r{}x{nanos:x}", std::process::id())
+    })
 }
 
-/// Whether a process id still runs (where /proc exists; elsewhere assume
-/// it does not). Our own id counts as running.
-pub fn pid_alive(pid: u32) -> bool {
-    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+/// Whether a leftover named with `id` is another run's. Its owner is
+/// gone: every writer holds the lock of what it writes, and this run does.
+pub fn is_other_run(id: &str) -> bool {
+    id != run_id()
+}
+
+/// The hidden sibling `.<name>.<tag>-<run id>` of `target`.
+fn sibling(target: &Path, tag: &str) -> PathBuf {
+    parent_of(target).join(format!(".{}.{tag}-{}", name_of(target), run_id()))
 }
 
 /// Test-only fault injection: when `OWNERMAP_TEST_FAULT` names `point`, the
@@ -60,15 +72,16 @@ fn dead_leftovers(dir: &Path, prefix: &str) -> Vec<(String, PathBuf)> {
     rd.flatten()
         .filter_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            let (head, pid) = n.strip_prefix(prefix)?.rsplit_once('-')?;
+            let (head, id) = n.strip_prefix(prefix)?.rsplit_once('-')?;
             let tag = ["tmp", "old"].into_iter().find(|t| head == *t || head.ends_with(&format!(".{t}")))?;
-            pid.parse::<u32>().is_ok_and(|p| !pid_alive(p)).then(|| (tag.to_string(), e.path()))
+            is_other_run(id).then(|| (tag.to_string(), e.path()))
         })
         .collect()
 }
 
 /// Removes what dead runs left beside `target` (staging folders and old
-/// contents named `.<name>.tmp-<pid>` / `.<name>.old-<pid>`). If a run died
+/// contents named `.<name>.tmp-<id>` / `.<name>.old-<id>`); call it holding
+/// the target's lock. If a run died
 /// between the two renames of the fallback swap, the target is missing and
 /// its old contents are put back first.
 pub fn clean_leftovers(target: &Path) {
@@ -92,8 +105,8 @@ pub fn clean_leftovers(target: &Path) {
     }
 }
 
-/// Removes every staging or old folder (`.<name>.tmp-<pid>`,
-/// `.<name>.old-<pid>`) of dead runs in `dir`.
+/// Removes every staging or old folder (`.<name>.tmp-<id>`,
+/// `.<name>.old-<id>`) of dead runs in `dir` (holding its lock).
 pub fn clean_dead_in(dir: &Path) {
     for (_, p) in dead_leftovers(dir, ".") {
         remove_path(&p);
@@ -125,7 +138,7 @@ impl Staged {
         let parent = parent_of(target);
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         clean_leftovers(target);
-        let tmp = sibling(target, "tmp", std::process::id());
+        let tmp = sibling(target, "tmp");
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
         }
@@ -163,7 +176,7 @@ impl Staged {
         match exchanged {
             Ok(()) => Ok(Swapped { target, old: Some(tmp) }),
             Err(e) if exchange_unsupported(&e) => {
-                let old = sibling(&target, "old", std::process::id());
+                let old = sibling(&target, "old");
                 std::fs::rename(&target, &old).map_err(|e| {
                     let _ = std::fs::remove_dir_all(&tmp);
                     Error::io(&target, e)
@@ -214,7 +227,7 @@ impl Swapped {
                 match exchange(old, &self.target) {
                     Ok(()) => {}
                     Err(e) if exchange_unsupported(&e) => {
-                        let new = sibling(&self.target, "tmp", std::process::id());
+                        let new = sibling(&self.target, "tmp");
                         std::fs::rename(&self.target, &new).map_err(|e| Error::io(&self.target, e))?;
                         std::fs::rename(old, &self.target).map_err(|e| Error::io(&self.target, e))?;
                         remove_path(&new);
@@ -326,9 +339,11 @@ mod tests {
     fn leftovers_of_dead_runs_are_removed_and_a_lost_target_restored() {
         let d = tempfile::tempdir().unwrap();
         let t = d.path().join("out");
-        // pid 0 is never a user process: a dead run's leftovers.
-        for tag in ["tmp", "old"] {
-            let p = sibling(&t, tag, 0);
+        // Another run's leftovers: a pid-named one (older builds) and one
+        // of pid 1, alive in a container, which counted as running before.
+        let dead = |tag: &str, id: &str| d.path().join(format!(".out.{tag}-{id}"));
+        for (tag, id) in [("tmp", "0"), ("old", "r1x17a2b3c4d5e6f")] {
+            let p = dead(tag, id);
             std::fs::create_dir_all(p.join("sub")).unwrap();
             std::fs::write(p.join("f"), tag).unwrap();
         }
@@ -336,7 +351,7 @@ mod tests {
         std::fs::create_dir_all(&other).unwrap();
         clean_leftovers(&t);
         assert_eq!(read(&t), "old", "the target lost between two renames comes back");
-        assert!(!sibling(&t, "tmp", 0).exists());
+        assert!(!dead("tmp", "0").exists());
         assert!(other.exists(), "names ownermap does not make are left alone");
     }
 }

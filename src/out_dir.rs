@@ -129,7 +129,16 @@ impl OutputLock {
             .map_err(|e| Error::io(&lock, e))?;
         let r = if exclusive { file.try_lock() } else { file.try_lock_shared() };
         match r {
-            Ok(()) => Ok(OutputLock { _file: file }),
+            Ok(()) => {
+                // The holder's run id names what it leaves beside its
+                // targets (crate::atomic): a run that finds one of another
+                // id knows it is a dead run's.
+                if exclusive {
+                    let mut f = &file;
+                    let _ = f.set_len(0).and_then(|()| std::io::Write::write_all(&mut f, format!("{}\n", crate::atomic::run_id()).as_bytes()));
+                }
+                Ok(OutputLock { _file: file })
+            }
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked(lock)),
             Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&lock, e)),
         }

@@ -519,3 +519,25 @@ fn unusable_span_rows_are_skipped_counted_by_reason_and_exit_3() {
     let services = std::fs::read_to_string(out.join("data/services.csv")).unwrap();
     assert!(services.lines().any(|l| l.starts_with("svc,")), "{services}");
 }
+
+/// In a container every run may be pid 1: leftovers of a killed run whose
+/// pid is alive again (here pid 1, which always runs) were never recovered.
+#[test]
+fn leftovers_of_a_killed_run_whose_pid_runs_again_are_recovered_by_the_next_run() {
+    let (dir, cfg, out) = night(false);
+    assert_eq!(run_out(&cfg, &out).status.code(), Some(0));
+    // Killed between the fallback swap's two renames, as pid 1.
+    std::fs::rename(&out, dir.path().join(".report.old-1")).unwrap();
+    let stale = [dir.path().join(".report.tmp-1/data"), dir.path().join("state/spill/buckets-1-2026-11-20/bucket=0")];
+    for p in &stale {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    assert_eq!(run_out(&cfg, &out).status.code(), Some(0));
+    assert!(out.join("index.html").is_file());
+    for p in &stale {
+        assert!(!p.exists(), "{} was left", p.display());
+    }
+    assert!(!dir.path().join(".report.old-1").exists());
+    let lock = std::fs::read_to_string(dir.path().join(".report.lock")).unwrap();
+    assert!(lock.starts_with('r') && lock.contains('x'), "the lock holds the run id: {lock:?}");
+}

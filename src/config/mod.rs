@@ -357,7 +357,8 @@ mod tests {
         assert_eq!(parse_duration("10m", "k").unwrap(), Duration::from_secs(600));
         assert_eq!(parse_duration("1.5h", "k").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("45", "k").unwrap(), Duration::from_secs(45));
-        for bad in ["", "0s", "-1m", "ten minutes", "5d", "1e300h"] {
+        assert_eq!(parse_duration("30d", "k").unwrap(), Duration::from_secs(30 * 86_400));
+        for bad in ["", "0s", "-1m", "ten minutes", "5w", "1e300h"] {
             let e = parse_duration(bad, "engine.job_timeout").unwrap_err().to_string();
             assert!(e.contains("engine.job_timeout"), "{bad}: {e}");
         }

@@ -72,14 +72,15 @@ pub fn store_history(cfg: &Config, result: &RunResult) -> Result<()> {
 }
 
 /// Removes what killed runs left in the state dir: their bucket shuffles
-/// under `spill/` (`buckets-<pid>-<day>`). Cache and history leftovers are
-/// removed where those are opened.
+/// under `spill/` (`buckets-<run id>-<day>`; the caller holds the state
+/// lock, so another run id is a dead run's). Cache and history leftovers
+/// are removed where those are opened.
 pub fn clean_state_leftovers(state_dir: &std::path::Path) {
     let Ok(rd) = std::fs::read_dir(state_dir.join("spill")) else { return };
     for e in rd.flatten() {
         let n = e.file_name().to_string_lossy().into_owned();
-        let pid = n.strip_prefix("buckets-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<u32>().ok());
-        if pid.is_some_and(|p| !crate::atomic::pid_alive(p)) {
+        let id = n.strip_prefix("buckets-").and_then(|r| r.split('-').next());
+        if id.is_some_and(crate::atomic::is_other_run) {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }

@@ -212,7 +212,7 @@ async fn compute_body(
     let k = trace_buckets(cfg, files.rows_where(&keep));
     totals.trace_buckets = totals.trace_buckets.max(k);
     // A folder per unit: the engine caches listings by path.
-    let shuffle_dir = cfg.state_dir.join("spill").join(format!("buckets-{}-{}", std::process::id(), unit.first));
+    let shuffle_dir = cfg.state_dir.join("spill").join(format!("buckets-{}-{}", crate::atomic::run_id(), unit.first));
     let buckets = if k > 1 {
         let b = window::shuffle(ctx, &scope.read_sql, k, &shuffle_dir).await?;
         t.done("shuffle");
