@@ -45,12 +45,29 @@ pub struct Walker {
     frames: Vec<(usize, i64, usize, usize, i64)>,
     /// per node of the current walk: summed credit
     pub credits: Vec<(u32, i64)>,
+    /// the trace repeats a span id: each id's children are then taken once
+    /// per walk, under the first span of that id opened (else a trace of
+    /// n spans sharing an id pushes n children at each of n levels)
+    dup_ids: bool,
+    /// span ids opened in the current walk (only with `dup_ids`)
+    opened: crate::hash::FastMap<u128, ()>,
 }
 
 impl Walker {
     /// Prepares for one trace's spans (call once per trace, then `walk`
     /// for each of its roots).
     pub fn prepare(&mut self, spans: &[Span]) {
+        let mut ids: Vec<u128> = spans.iter().map(|s| s.span_id).collect();
+        ids.sort_unstable();
+        self.prepare_with(spans, ids.windows(2).any(|w| w[0] == w[1]));
+    }
+
+    /// [`Self::prepare`] when the caller knows whether a span id repeats.
+    /// The walk is then linear in the trace's spans: every span is opened
+    /// at most once (`seen`) and pushed as a child at most once (its parent
+    /// id's children are taken once).
+    pub fn prepare_with(&mut self, spans: &[Span], dup_ids: bool) {
+        self.dup_ids = dup_ids;
         self.by_parent.clear();
         self.by_parent.extend((0..spans.len()).filter(|&k| spans[k].parent_id.is_some() && spans[k].kind != kind::CONSUMER));
         self.by_parent.sort_unstable_by(|&a, &b| spans[a].parent_id.cmp(&spans[b].parent_id));
@@ -71,6 +88,12 @@ impl Walker {
     fn open(&mut self, spans: &[Span], k: usize, start: i64, end: i64) {
         self.seen[k] = true;
         let lo = self.kids.len();
+        if self.dup_ids {
+            if self.opened.insert(spans[k].span_id, ()).is_some() {
+                self.frames.push((k, start, lo, lo, end));
+                return;
+            }
+        }
         let id = Some(spans[k].span_id);
         let from = self.by_parent.partition_point(|&c| spans[c].parent_id < id);
         let to = from + self.by_parent[from..].partition_point(|&c| spans[c].parent_id <= id);
@@ -93,6 +116,7 @@ impl Walker {
         self.seen.resize(spans.len(), false);
         self.kids.clear();
         self.frames.clear();
+        self.opened.clear();
         self.open(spans, root, spans[root].start, spans[root].end);
         while let Some(&(k, start, lo, next, t)) = self.frames.last() {
             let hi = self.kids.len();
@@ -290,6 +314,25 @@ mod tests {
         // d1 end 130 > 120 skip; end: +100 (120-20) → api 280; c2: 900-890 + 310-300 = 20 → api 300.
         // redis 80; worker: 890-800 + 400-310 = 180; mysql 400 (d3); d1 not on path.
         assert_eq!(credits(&s), [("api", 300), ("mysql", 400), ("redis", 80), ("web", 40), ("worker", 180)]);
+    }
+
+    #[test]
+    fn a_trace_of_ten_thousand_spans_sharing_one_id_walks_in_linear_time() {
+        // One root and 9 999 spans of the same id, each naming that id as
+        // its parent (a buggy SDK): each opened span used to push all 9 999
+        // again, 10⁸ children at the deepest point.
+        let n = 10_000;
+        let mut s = vec![sp("x", "", 0, 1_000_000, 2, "web")];
+        s.extend((1..n).map(|k| sp("x", "x", k as i64, k as i64 + 50, 2, if k % 2 == 0 { "a" } else { "b" })));
+        let mut w = Walker::default();
+        w.prepare(&s);
+        w.walk(&s, 0);
+        assert_eq!(w.credits.iter().map(|c| c.1).sum::<i64>(), 1_000_000, "credits add up to the root's duration");
+        assert!(w.kids.capacity() <= 2 * n, "children pushed at most once each: {}", w.kids.capacity());
+        // The same spans with distinct ids are unaffected by the bound.
+        let mut d = vec![sp("r", "", 0, 100, 2, "web")];
+        d.extend([sp("a", "r", 10, 40, 2, "a"), sp("b", "r", 40, 90, 2, "b")]);
+        assert_eq!(credits(&d), [("a", 30), ("b", 50), ("web", 20)]);
     }
 
     #[test]

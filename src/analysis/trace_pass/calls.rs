@@ -11,6 +11,12 @@ use datafusion::arrow::datatypes::Int64Type;
 
 use super::{Cols, Row};
 use crate::analysis::slo::ANCHOR_ROUNDS;
+
+/// The most open branches one anchor walk keeps: a span id repeated n
+/// times branches the walk n ways a round (as the SQL join does), so a
+/// trace of thousands of rows sharing an id would grow without bound. Past
+/// this the walk stops and its open branches count in `anchor_walks_cut`.
+const ANCHOR_MAX_BRANCHES: usize = 1 << 12;
 use crate::canonical::kind;
 use crate::error::Result;
 
@@ -135,7 +141,7 @@ impl Calls {
                     }
                 }
                 std::mem::swap(pending, next);
-                if pending.is_empty() {
+                if pending.is_empty() || pending.len() > ANCHOR_MAX_BRANCHES {
                     break;
                 }
             }

@@ -247,7 +247,8 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
                 spans[k].node = names.id(vn.value(r));
             }
         }
-        walker.prepare(&spans);
+        let dup_ids = by_id.windows(2).any(|w| spans[w[0]].span_id == spans[w[1]].span_id);
+        walker.prepare_with(&spans, dup_ids);
         for (k, row) in trace.iter().enumerate() {
             let s = &spans[k];
             if s.parent_id.is_some() || !matches!(s.kind, kind::UNSPECIFIED..=kind::SERVER) || s.end <= s.start {
