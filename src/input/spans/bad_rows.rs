@@ -81,11 +81,12 @@ impl SpanFiles {
                 let (schema, _) = read_schema(Path::new(&paths[0]), self.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
                 ctx.read_csv(paths, CsvReadOptions::new().has_header(true).schema(&schema)).await?
             }
-            SpanFormat::Parquet if paths.len() > 1 => {
+            SpanFormat::Parquet if paths.len() > 1 && !paths[0].contains("://") => {
                 // Files of one shape may differ in nullability (ClickHouse
                 // writes non-nullable columns, Spark or pandas nullable
                 // ones): read them all as nullable, so a NULL in one file is
                 // a counted bad row whatever file the engine reads first.
+                // (Local files: an object store's footers are not re-read.)
                 let (schema, _) = read_schema(Path::new(&paths[0]), self.format).map_err(|m| Error::Input { path: paths[0].clone(), msg: m })?;
                 let nullable = Schema::new(schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>());
                 ctx.read_parquet(paths, ParquetReadOptions::default().schema(&nullable)).await?

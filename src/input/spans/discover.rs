@@ -152,7 +152,7 @@ pub fn discover(path: &str, format: SpanFormat, window: &Window) -> Result<SpanF
 #[cfg(feature = "s3")]
 pub(super) async fn discover_remote(ctx: &SessionContext, cfg: &SpansConfig, window: &Window) -> Result<SpanFiles> {
     let mut files = SpanFiles { format: cfg.format, ..Default::default() };
-    for o in super::objstore::list(ctx, &cfg.path).await? {
+    for o in crate::input::objstore::list(ctx, &cfg.path).await? {
         let p = PathBuf::from(&o.url);
         if !is_data_file(&p, cfg.format) {
             continue;
@@ -182,7 +182,7 @@ pub(super) async fn read_remote_schema(ctx: &SessionContext, url: &str, format: 
         return Err("only Parquet span files are read from object storage".into());
     }
     #[cfg(feature = "s3")]
-    return super::objstore::read_schema(ctx, url).await.map(|s| (s, None));
+    return crate::input::objstore::read_schema(ctx, url).await.map(|s| (s, None));
     #[cfg(not(feature = "s3"))]
     {
         let _ = (ctx, url);
