@@ -1,8 +1,12 @@
 //! Real traces from outside this project (SPEC §1.5/§1.6 inputs): the flat
 //! CSV source on the Nezha TrainTicket dump (MIT, copied into
-//! tests/fixtures with attribution).
+//! tests/fixtures with attribution); and span exports written by a real
+//! ClickHouse ([`clickhouse_exports`]).
 
 mod common;
+/// Exports a real ClickHouse wrote (chdb), map and JSON mode.
+#[path = "clickhouse/exports.rs"]
+mod clickhouse_exports;
 
 use common::*;
 

@@ -3,6 +3,7 @@
 //! a temp/spill directory under the state dir, and the pipeline's functions.
 //! Local runs, tests and the benchmark all get their session here.
 
+pub mod attrs;
 pub mod udf;
 #[cfg(feature = "ballista")]
 pub mod cluster;

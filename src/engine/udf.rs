@@ -12,9 +12,8 @@
 //!   textual `SpanKind` (0–5) or `StatusCode` (0–2) in any spelling SPEC §1.1
 //!   accepts; NULL or blank is 0; NULL means none of them (an unusable row).
 //! - `om_blank(s VARCHAR) -> BOOLEAN`: NULL, empty or only whitespace.
-//! - `om_vnode(attrs MAP, kind TINYINT) -> VARCHAR` and `om_vtype(attrs MAP,
-//!   kind TINYINT) -> VARCHAR`: the virtual node a Client/Producer span
-//!   calls and its type (SPEC §2.1), from one pass over its attributes.
+//! - the attribute functions (`om_vnode`, `om_vtype`, `om_json_attr`,
+//!   `om_json_bad`) live in [`super::attrs`] and are registered here too.
 //!
 //! The span-normalising functions replace per-row string SQL (`upper`,
 //! `trim`, `replace`, seven map lookups) that made up a third of the scan.
@@ -23,9 +22,8 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, BooleanArray, Float64Array, Int8Array, Int64Array,
-    StringBuilder,
 };
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int8Type, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
     Accumulator, ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, create_udaf,
@@ -219,14 +217,14 @@ fn bucket_fn(args: &[ColumnarValue]) -> Result<ColumnarValue> {
 }
 
 /// Strings of any of Arrow's string types, read by index.
-enum Strs<'a> {
+pub(super) enum Strs<'a> {
     Utf8(&'a datafusion::arrow::array::StringArray),
     Large(&'a datafusion::arrow::array::LargeStringArray),
     View(&'a datafusion::arrow::array::StringViewArray),
 }
 
 impl<'a> Strs<'a> {
-    fn of(a: &'a dyn Array, what: &str) -> Result<Self> {
+    pub(super) fn of(a: &'a dyn Array, what: &str) -> Result<Self> {
         Ok(match a.data_type() {
             DataType::Utf8 => Strs::Utf8(a.as_string::<i32>()),
             DataType::LargeUtf8 => Strs::Large(a.as_string::<i64>()),
@@ -234,7 +232,7 @@ impl<'a> Strs<'a> {
             other => return exec_err!("{what}: expected strings, got {other}"),
         })
     }
-    fn get(&self, i: usize) -> Option<&'a str> {
+    pub(super) fn get(&self, i: usize) -> Option<&'a str> {
         match self {
             Strs::Utf8(a) => (!a.is_null(i)).then(|| a.value(i)),
             Strs::Large(a) => (!a.is_null(i)).then(|| a.value(i)),
@@ -291,76 +289,6 @@ fn blank_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
     Ok(Arc::new(out))
 }
 
-/// The callee attributes of SPEC §2.1 in priority order: the first
-/// non-empty one names the virtual node.
-const VNODE_KEYS: [&str; 7] =
-    ["peer.service", "db.system.name", "db.system", "messaging.system", "rpc.service", "server.address", "net.peer.name"];
-
-/// For each Client/Producer row (`kind` 3 or 4), the index in
-/// [`VNODE_KEYS`] of every key present with a non-empty value, as a bit set
-/// (first match of a key wins, like a map lookup), and the value of the
-/// highest-priority one; other rows get `None`.
-fn callee_attrs(args: &[ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, &str)>)) -> Result<()> {
-    let Some(map) = args[0].as_map_opt() else { return exec_err!("{what}: expected an attribute map, got {}", args[0].data_type()) };
-    let Some(kinds) = args[1].as_primitive_opt::<Int8Type>() else { return exec_err!("{what}: expected a TINYINT kind") };
-    // Keys or values of another type (dictionary-encoded, say) as strings.
-    let strings = |a: &ArrayRef| -> Result<ArrayRef> {
-        Ok(match a.data_type() {
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => a.clone(),
-            _ => datafusion::arrow::compute::cast(a, &DataType::Utf8)?,
-        })
-    };
-    let (keys, values) = (strings(map.keys())?, strings(map.values())?);
-    let (keys, values) = (Strs::of(keys.as_ref(), what)?, Strs::of(values.as_ref(), what)?);
-    let offsets = map.value_offsets();
-    for i in 0..map.len() {
-        if !(kinds.is_valid(i) && matches!(kinds.value(i), 3 | 4)) {
-            each(None);
-            continue;
-        }
-        let (mut seen, mut found, mut best) = (0u8, 0u8, (usize::MAX, ""));
-        if map.is_valid(i) {
-            for e in offsets[i] as usize..offsets[i + 1] as usize {
-                let Some(k) = keys.get(e) else { continue };
-                let Some(p) = VNODE_KEYS.iter().position(|x| *x == k) else { continue };
-                if seen & (1 << p) != 0 {
-                    continue;
-                }
-                seen |= 1 << p;
-                match values.get(e) {
-                    Some(v) if !v.is_empty() => {
-                        found |= 1 << p;
-                        if p < best.0 {
-                            best = (p, v);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        each(Some((found, best.1)));
-    }
-    Ok(())
-}
-
-fn vnode_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
-    let mut out = StringBuilder::new();
-    callee_attrs(args, "om_vnode", |c| out.append_option(c.and_then(|(found, v)| (found != 0).then_some(v))))?;
-    Ok(Arc::new(out.finish()))
-}
-
-fn vtype_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
-    let mut out = StringBuilder::new();
-    callee_attrs(args, "om_vtype", |c| {
-        out.append_value(match c {
-            Some((found, _)) if found & 0b110 != 0 => "database",
-            Some((found, _)) if found & 0b1000 != 0 => "messaging",
-            _ => "external",
-        })
-    })?;
-    Ok(Arc::new(out.finish()))
-}
-
 /// A scalar function over arrays with a fixed return type and any argument
 /// types (each function checks its own). Its name identifies it.
 #[derive(Debug)]
@@ -399,7 +327,7 @@ impl ScalarUDFImpl for ArrayFn {
     }
 }
 
-fn array_fn(name: &'static str, args: usize, ret: DataType, f: fn(&[ArrayRef]) -> Result<ArrayRef>) -> ScalarUDF {
+pub(super) fn array_fn(name: &'static str, args: usize, ret: DataType, f: fn(&[ArrayRef]) -> Result<ArrayRef>) -> ScalarUDF {
     ScalarUDF::new_from_impl(ArrayFn { name, signature: Signature::any(args, Volatility::Immutable), ret, f })
 }
 
@@ -408,8 +336,7 @@ pub fn register(ctx: &SessionContext) {
     ctx.register_udf(array_fn("om_kind", 1, DataType::Int8, |a| spelled_fn(a, "SPAN_KIND_", &KINDS, "om_kind")));
     ctx.register_udf(array_fn("om_status", 1, DataType::Int8, |a| spelled_fn(a, "STATUS_CODE_", &STATUSES, "om_status")));
     ctx.register_udf(array_fn("om_blank", 1, DataType::Boolean, blank_fn));
-    ctx.register_udf(array_fn("om_vnode", 2, DataType::Utf8, vnode_fn));
-    ctx.register_udf(array_fn("om_vtype", 2, DataType::Utf8, vtype_fn));
+    super::attrs::register(ctx);
     ctx.register_udaf(create_udaf(
         "om_sketch",
         vec![DataType::Int64],
@@ -459,6 +386,7 @@ pub fn register(ctx: &SessionContext) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::datatypes::Int8Type;
 
     #[test]
     fn ids_hex_binary_and_text_agree() {
@@ -547,49 +475,5 @@ mod tests {
             None,
             None
         ]);
-    }
-
-    #[test]
-    fn the_callee_is_the_first_non_empty_attribute_by_priority() {
-        use datafusion::arrow::array::MapBuilder;
-        let mut m = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
-        let rows: [&[(&str, &str)]; 5] = [
-            &[("db.system", "postgresql"), ("peer.service", ""), ("server.address", "db1")],
-            &[("net.peer.name", "x"), ("messaging.system", "kafka")],
-            &[("http.method", "GET")],
-            &[("db.system", "redis")],
-            &[("peer.service", "billing"), ("peer.service", "other")],
-        ];
-        for r in rows {
-            for (k, v) in r {
-                m.keys().append_value(k);
-                m.values().append_value(v);
-            }
-            m.append(true).unwrap();
-        }
-        let map: ArrayRef = Arc::new(m.finish());
-        let kinds: ArrayRef = Arc::new(Int8Array::from(vec![3, 4, 3, 2, 3]));
-        let args = [map, kinds];
-        let vnode = vnode_fn(&args).unwrap();
-        let vtype = vtype_fn(&args).unwrap();
-        let get = |a: &ArrayRef| (0..5).map(|i| a.as_string::<i32>().is_valid(i).then(|| a.as_string::<i32>().value(i).to_string())).collect::<Vec<_>>();
-        let s = |x: &str| Some(x.to_string());
-        let get1 = |a: &ArrayRef| a.as_string::<i32>().is_valid(0).then(|| a.as_string::<i32>().value(0).to_string());
-        assert_eq!(get(&vnode), vec![s("postgresql"), s("kafka"), None, None, s("billing")]);
-        assert_eq!(get(&vtype), vec![s("database"), s("messaging"), s("external"), s("external"), s("external")]);
-
-        // Dictionary-encoded keys (as some writers store attribute maps).
-        use datafusion::arrow::array::{DictionaryArray, MapArray, StringArray, StructArray};
-        use datafusion::arrow::buffer::OffsetBuffer;
-        use datafusion::arrow::datatypes::{Field, Fields, Int32Type};
-        let keys: DictionaryArray<Int32Type> = vec!["http.method", "db.system"].into_iter().collect();
-        let values = StringArray::from(vec!["GET", "mysql"]);
-        let fields = Fields::from(vec![Field::new("key", keys.data_type().clone(), false), Field::new("value", DataType::Utf8, true)]);
-        let entries = StructArray::new(fields.clone(), vec![Arc::new(keys) as ArrayRef, Arc::new(values)], None);
-        let field = Arc::new(Field::new("entries", DataType::Struct(fields), false));
-        let map = MapArray::try_new(field, OffsetBuffer::new(vec![0, 2].into()), entries, None, false).unwrap();
-        let args = [Arc::new(map) as ArrayRef, Arc::new(Int8Array::from(vec![3])) as ArrayRef];
-        assert_eq!(get1(&vnode_fn(&args).unwrap()), s("mysql"));
-        assert_eq!(get1(&vtype_fn(&args).unwrap()), s("database"));
     }
 }

@@ -12,7 +12,7 @@ use crate::config::SpanFormat;
 use crate::error::{Error, Result};
 
 use super::SpanFiles;
-use super::schema::{BAD, bad_row_reason};
+use super::schema::{BAD, BAD_ATTRIBUTES, bad_row_reason};
 use super::read_schema;
 
 /// Unusable span rows found in the files read: per reason code, and one
@@ -38,22 +38,23 @@ impl SpanFiles {
         let mut out = BadRows::default();
         for (select, files) in &self.groups {
             let Some((expr, _)) = select.iter().find(|(_, a)| *a == BAD) else { continue };
+            let attrs = select.iter().find(|(_, a)| *a == BAD_ATTRIBUTES).map(|(e, _)| e.as_str());
             for f in files {
                 let (size, mtime) = stamps.get(&f.path).copied().unwrap_or_default();
                 let mut h = crate::hash::Fnv::new();
-                for part in [f.path.as_bytes(), &size.to_le_bytes(), &mtime.to_le_bytes(), expr.as_bytes()] {
+                for part in [f.path.as_bytes(), &size.to_le_bytes(), &mtime.to_le_bytes(), expr.as_bytes(), attrs.unwrap_or("").as_bytes()] {
                     h.write(part);
                 }
                 let key = format!("{:016x}", h.finish());
                 let counts = match memo.get(&key) {
                     Some(c) => c.clone(),
-                    None => self.count_bad(ctx, &f.path, expr).await?,
+                    None => self.count_bad(ctx, &f.path, expr, attrs).await?,
                 };
                 if !counts.is_empty() {
-                    let total: usize = counts.values().sum();
+                    let skipped: usize = counts.iter().filter(|(r, _)| !super::is_kept(r)).map(|(_, n)| n).sum();
                     let what = counts.iter().map(|(r, n)| format!("{n} {}", bad_row_reason(r))).collect::<Vec<_>>().join(", ");
                     // One line per file; `run` prints the problems once.
-                    out.per_file.push(format!("{}: {total} span rows skipped ({what})", f.path));
+                    out.per_file.push(format!("{}: {skipped} span rows skipped ({what})", f.path));
                     for (r, n) in &counts {
                         *out.by_reason.entry(r.clone()).or_default() += n;
                     }
@@ -95,11 +96,20 @@ impl SpanFiles {
         })
     }
 
-    async fn count_bad(&self, ctx: &SessionContext, path: &str, expr: &str) -> Result<BTreeMap<String, usize>> {
+    /// Rows per reason of `expr` (left out of the view) and, with JSON
+    /// attribute columns, rows whose attributes do not parse (kept).
+    async fn count_bad(&self, ctx: &SessionContext, path: &str, expr: &str, attrs: Option<&str>) -> Result<BTreeMap<String, usize>> {
         let df = self.read_source(ctx, vec![path.to_string()]).await?;
         ctx.deregister_table("om_validate")?;
         ctx.register_table("om_validate", df.into_view())?;
-        let sql = format!("SELECT bad, COUNT(*) AS n FROM (SELECT {expr} AS bad FROM om_validate) WHERE bad IS NOT NULL GROUP BY bad");
+        let bad_attrs = match attrs {
+            Some(a) => format!("CASE WHEN bad IS NULL AND ({a}) THEN '{BAD_ATTRIBUTES}' END"),
+            None => "CAST(NULL AS VARCHAR)".to_string(),
+        };
+        let sql = format!(
+            "SELECT COALESCE(bad, bad_attrs) AS bad, COUNT(*) AS n FROM (SELECT bad, {bad_attrs} AS bad_attrs FROM (SELECT *, {expr} AS bad FROM om_validate)) \
+             WHERE bad IS NOT NULL OR bad_attrs IS NOT NULL GROUP BY COALESCE(bad, bad_attrs)"
+        );
         let t = crate::engine::query(ctx, &sql).await?;
         ctx.deregister_table("om_validate")?;
         let reasons = crate::table::read::strs(&t, "bad")?;
@@ -107,4 +117,3 @@ impl SpanFiles {
         Ok(reasons.into_iter().zip(counts).filter_map(|(r, n)| Some((r?, n? as usize))).collect())
     }
 }
-

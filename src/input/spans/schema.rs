@@ -183,7 +183,7 @@ pub(super) fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result
     };
     out.push((err, "is_error"));
     let kind = out.iter().find(|(_, a)| *a == "kind").map(|(e, _)| e.clone()).unwrap_or_default();
-    attributes(&r.cols, &kind, cfg.environment.is_some(), &mut out);
+    attributes(&r.cols, &kind, cfg.environment.is_some(), cfg.format == SpanFormat::Parquet, &mut out);
     out.push((bad_row_expr(r), BAD));
     Ok(out)
 }
@@ -250,6 +250,7 @@ pub fn bad_row_reason(code: &str) -> &str {
         "duration_too_large" => "Duration beyond int64",
         "unknown_span_kind" => "unknown SpanKind",
         "unknown_status_code" => "unknown StatusCode",
+        BAD_ATTRIBUTES => "attributes that are not JSON (spans kept, without attributes)",
         other => other,
     }
 }
@@ -276,26 +277,36 @@ fn error_expr(name: &str, t: &DataType, file: &str) -> Result<String> {
     Ok(err)
 }
 
-/// Virtual-node name and type, and the environment, from the attribute maps.
-/// The callee attributes are found in one pass over each Client/Producer
-/// span's map (`om_vnode`, `om_vtype`); the environment is looked up only
-/// when a run filters on it.
-fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, kind: &str, need_env: bool, out: &mut Vec<(String, &'static str)>) {
-    let attr = |canon: &str, key: &str| -> String {
-        match cols.get(canon).cloned() {
-            Some((name, DataType::Map(_, _))) => {
-                format!("NULLIF(CAST({}[{}] AS VARCHAR), '')", q(&name), sql_str(key))
-            }
-            _ => "CAST(NULL AS VARCHAR)".to_string(),
+/// Virtual-node name and type, and the environment, from the attribute
+/// columns: maps (the exporter's map mode) or JSON text (its JSON mode,
+/// Parquet only: a CSV column is not taken for JSON). The callee
+/// attributes are found in one pass over each Client/Producer span's
+/// attributes (`om_vnode`, `om_vtype`); the environment is looked up only
+/// when a run filters on it. JSON text that does not parse is flagged in
+/// the pseudo-column [`BAD_ATTRIBUTES`] (the span is kept).
+fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, kind: &str, need_env: bool, json_ok: bool, out: &mut Vec<(String, &'static str)>) {
+    let form = |canon: &str| -> Option<(String, AttrForm)> {
+        let (name, t) = cols.get(canon)?;
+        match t {
+            DataType::Map(_, _) => Some((q(name), AttrForm::Map)),
+            t if json_ok && is_string(t) => Some((format!("CAST({} AS VARCHAR)", q(name)), AttrForm::Json)),
+            _ => None,
         }
     };
-    match cols.get("SpanAttributes") {
-        Some((name, DataType::Map(_, _))) => {
-            let kind = format!("CAST({kind} AS TINYINT)");
-            out.push((format!("om_vnode({}, {kind})", q(name)), "vnode"));
-            out.push((format!("om_vtype({}, {kind})", q(name)), "vtype"));
+    let attr = |canon: &str, key: &str| -> String {
+        match form(canon) {
+            Some((c, AttrForm::Map)) => format!("NULLIF(CAST({c}[{}] AS VARCHAR), '')", sql_str(key)),
+            Some((c, AttrForm::Json)) => format!("om_json_attr({c}, {})", sql_str(key)),
+            None => "CAST(NULL AS VARCHAR)".to_string(),
         }
-        _ => {
+    };
+    match form("SpanAttributes") {
+        Some((c, _)) => {
+            let kind = format!("CAST({kind} AS TINYINT)");
+            out.push((format!("om_vnode({c}, {kind})"), "vnode"));
+            out.push((format!("om_vtype({c}, {kind})"), "vtype"));
+        }
+        None => {
             out.push(("CAST(NULL AS VARCHAR)".to_string(), "vnode"));
             out.push(("'external'".to_string(), "vtype"));
         }
@@ -310,5 +321,30 @@ fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, kind: &str, nee
         "CAST(NULL AS VARCHAR)".to_string()
     };
     out.push((env, "env"));
+    let bad: Vec<String> = ["SpanAttributes", "ResourceAttributes"]
+        .into_iter()
+        .filter_map(|c| match form(c) {
+            Some((c, AttrForm::Json)) => Some(format!("om_json_bad({c})")),
+            _ => None,
+        })
+        .collect();
+    if !bad.is_empty() {
+        out.push((bad.join(" OR "), BAD_ATTRIBUTES));
+    }
 }
 
+/// How an attribute column is stored.
+enum AttrForm {
+    Map,
+    Json,
+}
+
+/// The pseudo-column of a select list that is true for a span whose JSON
+/// attributes do not parse (counted, never selected; the span is kept).
+/// Present only when a file has JSON attribute columns.
+pub(super) const BAD_ATTRIBUTES: &str = "bad_attributes";
+
+/// Whether a select-list entry is a pseudo-column (counted, not selected).
+pub(super) fn is_pseudo(alias: &str) -> bool {
+    alias == BAD || alias == BAD_ATTRIBUTES
+}

@@ -1,0 +1,267 @@
+//! Span attributes as the rules read them (SPEC §1.1, §2.2): from a
+//! `map<string,string>` column (the exporter's map mode) or from JSON text
+//! (its JSON mode, where ClickHouse splits dotted keys into nested
+//! objects). One lookup serves both, so every rule reads an attribute the
+//! same way whatever the export:
+//!
+//! - `om_vnode(attrs, kind TINYINT) -> VARCHAR` and `om_vtype(attrs, kind
+//!   TINYINT) -> VARCHAR`: the virtual node a Client/Producer span calls
+//!   and its type, from one pass over its attributes;
+//! - `om_json_attr(json VARCHAR, key VARCHAR) -> VARCHAR`: one attribute
+//!   of JSON text (the environment, §1.1);
+//! - `om_json_bad(json VARCHAR) -> BOOLEAN`: the text is not a JSON object
+//!   (counted as `rows_skipped.spans.bad_attributes`; the span is kept,
+//!   without attributes).
+//!
+//! In JSON, attribute `a.b.c` is a top-level key `"a.b.c"` when there is
+//! one, else the value at the path a → b → c; a number or boolean leaf is
+//! its JSON text (`200`, `true`); an object, array or null is no value.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Int8Type};
+use datafusion::common::{Result, exec_err};
+use datafusion::prelude::SessionContext;
+use serde_json::Value;
+
+use super::udf::{Strs, array_fn};
+use crate::canonical::kind;
+
+/// The callee attributes of SPEC §2.2 in priority order: the first
+/// non-empty one names the virtual node.
+pub const VNODE_KEYS: [&str; 7] =
+    ["peer.service", "db.system.name", "db.system", "messaging.system", "rpc.service", "server.address", "net.peer.name"];
+
+/// Bits of [`VNODE_KEYS`] that make a node a database (`db.system.name`,
+/// `db.system`), and a messaging system (`messaging.system`).
+const DATABASE_BITS: u8 = 0b110;
+const MESSAGING_BITS: u8 = 0b1000;
+
+/// Parses JSON attribute text; `None` when it is not a JSON object.
+pub fn parse_json(text: &str) -> Option<serde_json::Map<String, Value>> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// Attribute `key` of a parsed JSON object: the flat key first, else the
+/// dotted path; strings as they are, numbers and booleans as JSON text.
+pub fn json_attr(obj: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
+    let leaf = match obj.get(key) {
+        Some(v) => v,
+        None => {
+            let mut parts = key.split('.');
+            let mut at = obj.get(parts.next()?)?;
+            for p in parts {
+                at = at.as_object()?.get(p)?;
+            }
+            at
+        }
+    };
+    match leaf {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// For each Client/Producer row, the bit set of [`VNODE_KEYS`] present
+/// with a non-empty value and the value of the highest-priority one;
+/// other rows get `None`. `attrs` is a map column or JSON text.
+fn callee_attrs(args: &[ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, String)>)) -> Result<()> {
+    let Some(kinds) = args[1].as_primitive_opt::<Int8Type>() else { return exec_err!("{what}: expected a TINYINT kind") };
+    let is_call = |i: usize| kinds.is_valid(i) && matches!(i64::from(kinds.value(i)), kind::CLIENT | kind::PRODUCER);
+    if let Some(map) = args[0].as_map_opt() {
+        // Keys or values of another type (dictionary-encoded, say) as strings.
+        let strings = |a: &ArrayRef| -> Result<ArrayRef> {
+            Ok(match a.data_type() {
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => a.clone(),
+                _ => datafusion::arrow::compute::cast(a, &DataType::Utf8)?,
+            })
+        };
+        let (keys, values) = (strings(map.keys())?, strings(map.values())?);
+        let (keys, values) = (Strs::of(keys.as_ref(), what)?, Strs::of(values.as_ref(), what)?);
+        let offsets = map.value_offsets();
+        for i in 0..map.len() {
+            if !is_call(i) {
+                each(None);
+                continue;
+            }
+            let (mut seen, mut found, mut best) = (0u8, 0u8, (usize::MAX, ""));
+            if map.is_valid(i) {
+                for e in offsets[i] as usize..offsets[i + 1] as usize {
+                    let Some(k) = keys.get(e) else { continue };
+                    let Some(p) = VNODE_KEYS.iter().position(|x| *x == k) else { continue };
+                    // The first entry of a key wins, like a map lookup.
+                    if seen & (1 << p) != 0 {
+                        continue;
+                    }
+                    seen |= 1 << p;
+                    match values.get(e) {
+                        Some(v) if !v.is_empty() => {
+                            found |= 1 << p;
+                            if p < best.0 {
+                                best = (p, v);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            each(Some((found, best.1.to_string())));
+        }
+        return Ok(());
+    }
+    let texts = Strs::of(args[0].as_ref(), what)?;
+    for i in 0..args[0].len() {
+        if !is_call(i) {
+            each(None);
+            continue;
+        }
+        let (mut found, mut best) = (0u8, None);
+        if let Some(obj) = texts.get(i).and_then(parse_json) {
+            for (p, key) in VNODE_KEYS.iter().enumerate() {
+                if let Some(v) = json_attr(&obj, key).filter(|v| !v.is_empty()) {
+                    found |= 1 << p;
+                    best.get_or_insert(v);
+                }
+            }
+        }
+        each(Some((found, best.unwrap_or_default())));
+    }
+    Ok(())
+}
+
+fn vnode_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let mut out = StringBuilder::new();
+    callee_attrs(args, "om_vnode", |c| out.append_option(c.and_then(|(found, v)| (found != 0).then_some(v))))?;
+    Ok(Arc::new(out.finish()))
+}
+
+fn vtype_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let mut out = StringBuilder::new();
+    callee_attrs(args, "om_vtype", |c| {
+        out.append_value(match c {
+            Some((found, _)) if found & DATABASE_BITS != 0 => "database",
+            Some((found, _)) if found & MESSAGING_BITS != 0 => "messaging",
+            _ => "external",
+        })
+    })?;
+    Ok(Arc::new(out.finish()))
+}
+
+/// `om_json_attr(json, key)`: the key is a constant of the query.
+fn json_attr_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let texts = Strs::of(args[0].as_ref(), "om_json_attr")?;
+    let keys = Strs::of(args[1].as_ref(), "om_json_attr")?;
+    let mut out = StringBuilder::new();
+    for i in 0..args[0].len() {
+        let v = match (texts.get(i), keys.get(i)) {
+            (Some(t), Some(k)) => parse_json(t).and_then(|o| json_attr(&o, k)).filter(|v| !v.is_empty()),
+            _ => None,
+        };
+        out.append_option(v);
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// `om_json_bad(json)`: non-empty text that is not a JSON object. NULL and
+/// blank text are no attributes, not bad ones.
+fn json_bad_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let texts = Strs::of(args[0].as_ref(), "om_json_bad")?;
+    let out: BooleanArray = (0..args[0].len())
+        .map(|i| Some(texts.get(i).is_some_and(|t| !t.trim().is_empty() && parse_json(t).is_none())))
+        .collect();
+    Ok(Arc::new(out))
+}
+
+/// Registers the attribute functions on a session.
+pub fn register(ctx: &SessionContext) {
+    ctx.register_udf(array_fn("om_vnode", 2, DataType::Utf8, vnode_fn));
+    ctx.register_udf(array_fn("om_vtype", 2, DataType::Utf8, vtype_fn));
+    ctx.register_udf(array_fn("om_json_attr", 2, DataType::Utf8, json_attr_fn));
+    ctx.register_udf(array_fn("om_json_bad", 1, DataType::Boolean, json_bad_fn));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int8Array, StringArray};
+
+    #[test]
+    fn the_callee_is_the_first_non_empty_attribute_by_priority() {
+        use datafusion::arrow::array::MapBuilder;
+        let mut m = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+        let rows: [&[(&str, &str)]; 5] = [
+            &[("db.system", "postgresql"), ("peer.service", ""), ("server.address", "db1")],
+            &[("net.peer.name", "x"), ("messaging.system", "kafka")],
+            &[("http.method", "GET")],
+            &[("db.system", "redis")],
+            &[("peer.service", "billing"), ("peer.service", "other")],
+        ];
+        for r in rows {
+            for (k, v) in r {
+                m.keys().append_value(k);
+                m.values().append_value(v);
+            }
+            m.append(true).unwrap();
+        }
+        let map: ArrayRef = Arc::new(m.finish());
+        let kinds: ArrayRef = Arc::new(Int8Array::from(vec![3, 4, 3, 2, 3]));
+        let args = [map, kinds];
+        let vnode = vnode_fn(&args).unwrap();
+        let vtype = vtype_fn(&args).unwrap();
+        let get = |a: &ArrayRef| (0..5).map(|i| a.as_string::<i32>().is_valid(i).then(|| a.as_string::<i32>().value(i).to_string())).collect::<Vec<_>>();
+        let s = |x: &str| Some(x.to_string());
+        let get1 = |a: &ArrayRef| a.as_string::<i32>().is_valid(0).then(|| a.as_string::<i32>().value(0).to_string());
+        assert_eq!(get(&vnode), vec![s("postgresql"), s("kafka"), None, None, s("billing")]);
+        assert_eq!(get(&vtype), vec![s("database"), s("messaging"), s("external"), s("external"), s("external")]);
+
+        // Dictionary-encoded keys (as some writers store attribute maps).
+        use datafusion::arrow::array::{DictionaryArray, MapArray, StringArray, StructArray};
+        use datafusion::arrow::buffer::OffsetBuffer;
+        use datafusion::arrow::datatypes::{Field, Fields, Int32Type};
+        let keys: DictionaryArray<Int32Type> = vec!["http.method", "db.system"].into_iter().collect();
+        let values = StringArray::from(vec!["GET", "mysql"]);
+        let fields = Fields::from(vec![Field::new("key", keys.data_type().clone(), false), Field::new("value", DataType::Utf8, true)]);
+        let entries = StructArray::new(fields.clone(), vec![Arc::new(keys) as ArrayRef, Arc::new(values)], None);
+        let field = Arc::new(Field::new("entries", DataType::Struct(fields), false));
+        let map = MapArray::try_new(field, OffsetBuffer::new(vec![0, 2].into()), entries, None, false).unwrap();
+        let args = [Arc::new(map) as ArrayRef, Arc::new(Int8Array::from(vec![3])) as ArrayRef];
+        assert_eq!(get1(&vnode_fn(&args).unwrap()), s("mysql"));
+        assert_eq!(get1(&vtype_fn(&args).unwrap()), s("database"));
+    }
+
+    #[test]
+    fn json_attributes_are_read_by_flat_key_then_by_nested_path() {
+        // As ClickHouse writes the exporter's JSON mode: dotted keys split
+        // into objects; numbers and booleans as JSON values.
+        let rows = [
+            Some(r#"{"db":{"system":{"name":"postgresql"}},"server":{"address":"db1"}}"#),
+            Some(r#"{"messaging":{"system":"kafka"},"server.address":"b1"}"#),
+            Some(r#"{"peer.service":"flat","peer":{"service":"nested"}}"#),
+            Some(r#"{"http":{"status_code":200}}"#),
+            Some("{not json"),
+            None,
+            Some(r#"{"rpc":{"service":"Pay"}}"#),
+        ];
+        let text: ArrayRef = Arc::new(StringArray::from(rows.to_vec()));
+        let kinds: ArrayRef = Arc::new(Int8Array::from(vec![3, 4, 3, 3, 3, 3, 2]));
+        let args = [text.clone(), kinds];
+        let strs = |a: &ArrayRef| (0..a.len()).map(|i| a.as_string::<i32>().is_valid(i).then(|| a.as_string::<i32>().value(i).to_string())).collect::<Vec<_>>();
+        let s = |x: &str| Some(x.to_string());
+        // The server span (last row) is no call: no node.
+        assert_eq!(strs(&vnode_fn(&args).unwrap()), vec![s("postgresql"), s("kafka"), s("flat"), None, None, None, None]);
+        assert_eq!(strs(&vtype_fn(&args).unwrap()), vec![s("database"), s("messaging"), s("external"), s("external"), s("external"), s("external"), s("external")]);
+        let key: ArrayRef = Arc::new(StringArray::from(vec!["http.status_code"; rows.len()]));
+        assert_eq!(strs(&json_attr_fn(&[text.clone(), key]).unwrap())[3], s("200"));
+        let bad = json_bad_fn(&[text]).unwrap();
+        let bad: Vec<bool> = (0..rows.len()).map(|i| bad.as_boolean().value(i)).collect();
+        assert_eq!(bad, vec![false, false, false, false, true, false, false]);
+        let obj = parse_json(r#"{"ok":true,"n":1.5,"o":{"x":null}}"#).unwrap();
+        assert_eq!((json_attr(&obj, "ok"), json_attr(&obj, "n"), json_attr(&obj, "o"), json_attr(&obj, "o.x")), (s("true"), s("1.5"), None, None));
+    }
+}
