@@ -45,6 +45,9 @@ pub struct UnitCounts {
     /// §2.5 anchor walks cut at their depth bound
     #[serde(default)]
     pub anchor_walks_cut: i64,
+    /// traces whose parent references loop (per-trace pass only)
+    #[serde(default)]
+    pub traces_with_cycles: i64,
 }
 
 #[derive(Serialize, Deserialize)]

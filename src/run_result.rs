@@ -35,6 +35,9 @@ pub struct Summary {
     /// (a parent cycle or a deeper chain); they count in no derived SLO
     pub anchor_walks_cut: i64,
     pub duplicate_span_ids: i64,
+    /// SPEC §4: traces whose parent references loop, cut where they loop
+    /// (found by the per-trace pass; `None` on a cluster, which runs SQL)
+    pub traces_with_cycles: Option<i64>,
     /// most buckets of hash(TraceId) a day was processed in
     pub trace_buckets: usize,
     /// days taken from the per-day cache / computed by this run

@@ -4,6 +4,9 @@
 //! error must name the file it read.
 
 mod common;
+/// Random span files through the reader and the per-trace pass.
+#[path = "fuzz/spans.rs"]
+mod spans;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;

@@ -144,16 +144,32 @@ fn backfill_refuses_centuries_and_stops_at_the_earliest_day_of_spans() {
 }
 
 #[test]
-fn an_integer_trace_id_is_refused_naming_the_file_instead_of_read_as_another_id() {
+fn a_file_with_an_integer_trace_id_is_skipped_by_name_and_the_others_are_read() {
     let dir = tmp();
     one_call_spans(dir.path());
-    // The file's int64 Duration column stands in for an int64 TraceId
-    // (read before as the hex spelling of its decimal digits).
-    let cfg = write_config(dir.path(), "[spans.columns]\nTraceId = \"Duration\"\n");
+    // A second day whose TraceId is int64 (read before as the hex spelling
+    // of its decimal digits: some other id, joining spans of different
+    // traces; then a whole-run exit 2). Now that file alone is skipped.
+    let bad = dir.path().join("spans/date=2026-11-21/ints.parquet");
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    std::fs::copy(dir.path().join("spans/date=2026-11-20/a.parquet"), &bad).unwrap();
+    rewrite_column(&bad, "TraceId", DataType::Int64, false, &|d| {
+        std::sync::Arc::new(ownermap::datafusion::arrow::array::Int64Array::from_iter_values((0..d.len() as i64).map(|i| 1000 + i)))
+    });
+    let cfg = write_config(dir.path(), "");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("ints.parquet") && err.contains("TraceId") && err.contains("hex string or binary id"), "{err}");
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["spans_in_window"], 3, "a.parquet's spans, none of ints.parquet's: {summary}");
+    assert!(summary.to_string().contains("ints.parquet"), "{summary}");
+    // The same file alone: nothing sensible can be computed, and the
+    // configuration (or the export) is what is wrong: exit 2 naming it.
+    std::fs::remove_file(dir.path().join("spans/date=2026-11-20/a.parquet")).unwrap();
     let o = ownermap(&["run", "--config", &cfg]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let err = stderr(&o);
-    assert!(err.contains("a.parquet") && err.contains("Duration") && err.contains("hex string or binary id"), "{err}");
+    assert!(stderr(&o).contains("ints.parquet") && stderr(&o).contains("TraceId"), "{}", stderr(&o));
 }
 
 #[test]
@@ -258,4 +274,94 @@ fn a_null_trace_id_in_a_nullable_file_beside_non_nullable_files_is_a_counted_row
         assert_eq!(summary["rows_skipped"]["spans.empty_trace_id"], 1, "{summary}");
         assert_eq!(summary["spans_in_window"], 5, "{summary}");
     }
+}
+
+/// Bytes of every page and drawing of a report (not its tables).
+fn report_bytes(out: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![out.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n != "data" && n != "generated") {
+                    stack.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "html" || x == "svg") {
+                total += std::fs::metadata(&p).unwrap().len();
+            }
+        }
+    }
+    total
+}
+
+#[test]
+fn a_megabyte_service_name_is_shortened_in_the_report_and_whole_in_the_tables() {
+    let dir = tmp();
+    // Before: a 1 MB name made a 143 MB report (every link, label and
+    // tooltip repeated it).
+    let huge: &'static str = Box::leak(format!("svc-{}", "x".repeat(1 << 20)).into_boxed_str());
+    let t1 = "aa000000000000000000000000000001";
+    write_spans(
+        &spans_path(dir.path(), "date=2026-11-20/a.parquet"),
+        &[
+            span(t1, "0000000000000101", "", huge, "Server", 0, 100),
+            span(t1, "0000000000000102", "0000000000000101", huge, "Client", 10, 50),
+            span(t1, "0000000000000103", "0000000000000102", "b", "Server", 15, 40),
+        ],
+        Ids::Hex,
+    );
+    let cfg = write_config(dir.path(), "");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = dir.path().join("out");
+    let bytes = report_bytes(&out);
+    assert!(bytes < 1 << 20, "pages and drawings hold {bytes} bytes: the name was repeated");
+    let services = std::fs::read_to_string(out.join("data/services.csv")).unwrap();
+    assert!(services.contains(huge), "the table keeps the whole name");
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains(&format!("{}…", &huge[..ownermap::names::MAX_SHOWN_BYTES])), "shown cut with an ellipsis");
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+#[test]
+fn traces_whose_parents_loop_are_counted_and_leave_every_other_figure_alone() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    let cfg = write_config(dir.path(), "");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let clean_edges = std::fs::read_to_string(dir.path().join("out/data/edges.csv")).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["traces_with_cycles"], 0);
+
+    // A day of 100 looping traces beside the clean one: its own parent,
+    // two ids, a loop of 1 000, and 10 000 rows of one id each its own
+    // parent (the shape that once grew memory until the process aborted).
+    let mut bad = vec![];
+    let id = |t: usize, k: usize| leak(format!("{:016x}", (t << 20) + k + 1));
+    for t in 0..100 {
+        let trace = leak(format!("cc{t:030x}"));
+        let (n, same) = match t % 4 {
+            0 => (1, false),
+            1 => (2, false),
+            2 => (1000, false),
+            _ => (10_000, true),
+        };
+        for k in 0..n {
+            let (me, parent) = if same { (id(t, 0), id(t, 0)) } else { (id(t, k), id(t, (k + 1) % n)) };
+            bad.push(span(trace, me, parent, "loop", "Server", 1_000 + k as i64, 5));
+        }
+    }
+    write_spans(&spans_path(dir.path(), "date=2026-11-20/loops.parquet"), &bad, Ids::Hex);
+    let started = std::time::Instant::now();
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["traces_with_cycles"], 100, "{summary}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("out/data/edges.csv")).unwrap(), clean_edges, "the clean trace's edge is unchanged");
 }

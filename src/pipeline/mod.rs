@@ -96,7 +96,9 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     summary.bytes_read = files.bytes;
     summary.files_skipped = files.skipped.clone();
     let bad = files.bad_rows(ctx, &cfg.state_dir).await?;
-    summary.rows_skipped.insert("spans".into(), bad.by_reason.values().sum());
+    // `spans` counts the rows left out; `spans.bad_attributes` rows are
+    // kept (without attributes) and so not in it.
+    summary.rows_skipped.insert("spans".into(), bad.by_reason.iter().filter(|(r, _)| !spans::is_kept(r)).map(|(_, n)| n).sum());
     for (reason, n) in bad.by_reason {
         summary.rows_skipped.insert(format!("spans.{reason}"), n);
     }
@@ -111,6 +113,8 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     summary.duplicate_span_ids = counts.duplicate_span_ids;
     summary.unresolved_calls = counts.unresolved_calls;
     summary.anchor_walks_cut = counts.anchor_walks_cut;
+    // The SQL plan of a cluster does not look for loops: null there.
+    summary.traces_with_cycles = (!crate::engine::on_cluster(ctx)).then_some(counts.traces_with_cycles);
     summary.trace_buckets = counts.trace_buckets;
     summary.days_cached = counts.days_cached;
     summary.days_computed = counts.days_computed;

@@ -116,6 +116,7 @@ async fn run_step(ctx: &SessionContext, step: Step, entry: &mut Entry) -> Result
         Step::TracePass { calls } => {
             let found = trace_pass::daily(ctx, calls).await?;
             entry.counts.anchor_walks_cut += found.anchor_walks_cut;
+            entry.counts.traces_with_cycles += found.traces_with_cycles;
             return Ok(found.found_calls || !calls);
         }
         Step::Edges { sql } => entry.counts.unresolved_calls += edges::daily(ctx, !sql).await?,

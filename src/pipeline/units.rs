@@ -31,6 +31,7 @@ pub(super) struct Totals {
     pub(super) duplicate_span_ids: i64,
     pub(super) unresolved_calls: i64,
     pub(super) anchor_walks_cut: i64,
+    pub(super) traces_with_cycles: i64,
     pub(super) trace_buckets: usize,
     pub(super) days_cached: usize,
     pub(super) days_computed: usize,
@@ -158,6 +159,7 @@ pub(super) async fn partials(
             totals.spans_in_window += c.spans_in_window;
             totals.unresolved_calls += c.unresolved_calls;
             totals.anchor_walks_cut += c.anchor_walks_cut;
+            totals.traces_with_cycles += c.traces_with_cycles;
             totals.spans_read += c.spans_day;
             totals.duplicate_span_ids += c.dups_day;
             if !seam && n == 0 {

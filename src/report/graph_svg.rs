@@ -13,26 +13,48 @@ use crate::analysis::graph::Edge;
 /// drawn), so a pathological chain cannot make the drawing unboundedly wide.
 const MAX_COLUMNS: usize = 12;
 
+/// Bounded to [`crate::names::MAX_SHOWN_BYTES`] first: tooltips carry
+/// names, and a name may be megabytes long.
 pub fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    crate::names::bounded(s).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 /// A stable colour per team: its position in the organisation's sorted
-/// team list, in a 20-colour palette — the same team has the same colour
-/// on every page (colours repeat only beyond 20 teams).
+/// team list, in a palette of [`TEAM_PALETTE`]`.len()` colours — the same
+/// team has the same colour on every page (colours repeat only beyond
+/// that many teams). `(unowned)` is a neutral grey outside the palette.
+/// The palette holds no red, orange or pink: those are the edges' error
+/// colours ([`EDGE_ERRORS_HIGH`], [`EDGE_ERRORS_SOME`]), so an edge can
+/// never be read as a team.
 pub fn team_color(team: &str, teams: &[String]) -> &'static str {
-    const PALETTE: [&str; 20] = [
-        "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-        "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79",
-    ];
-    let mut sorted: Vec<&String> = teams.iter().collect();
+    if team == crate::model::UNOWNED {
+        return UNOWNED_COLOR;
+    }
+    let mut sorted: Vec<&String> = teams.iter().filter(|t| t.as_str() != crate::model::UNOWNED).collect();
     sorted.sort();
     sorted.dedup();
     match sorted.iter().position(|t| *t == team) {
-        Some(i) => PALETTE[i % PALETTE.len()],
+        Some(i) => TEAM_PALETTE[i % TEAM_PALETTE.len()],
         None => "#c5ccda",
     }
 }
+
+/// Team colours: blues, greens, purples, yellows and browns, ordered so
+/// that neighbours in the sorted team list differ in hue.
+pub const TEAM_PALETTE: [&str; 24] = [
+    "#4e79a7", "#59a14f", "#6a3d9a", "#edc948", "#17becf", "#8c564b", "#1b7837", "#9467bd", "#bcbd22", "#1f4e9c",
+    "#66c2a5", "#b07aa1", "#9c755f", "#0b7285", "#a6d854", "#393b79", "#d9b365", "#6baed6", "#556b2f", "#cab2d6",
+    "#2ca02c", "#80b1d3", "#7f6b3f", "#4d4d9f",
+];
+
+/// `(unowned)`'s colour: grey, not in the palette.
+pub const UNOWNED_COLOR: &str = "#9aa3b5";
+/// An edge with at least 5 % errors.
+pub const EDGE_ERRORS_HIGH: &str = "#c82a2a";
+/// An edge with 1–5 % errors.
+pub const EDGE_ERRORS_SOME: &str = "#e07a1f";
+/// An edge with fewer errors.
+pub const EDGE_PLAIN: &str = "#8890a0";
 
 struct Node {
     team: String,
@@ -223,7 +245,7 @@ pub fn draw(edges: &[&Edge], href: &dyn Fn(&str) -> Option<String>, all_teams: &
         let (x2, y2) = (b.0, b.1 + bh / 2.0);
         let w = 0.8 + 5.0 * (e.calls as f64 / max_calls).sqrt();
         let rate = if e.calls > 0 { e.errors as f64 / e.calls as f64 } else { 0.0 };
-        let color = if rate >= 0.05 { "#c82a2a" } else if rate >= 0.01 { "#e07a1f" } else { "#8890a0" };
+        let color = if rate >= 0.05 { EDGE_ERRORS_HIGH } else if rate >= 0.01 { EDGE_ERRORS_SOME } else { EDGE_PLAIN };
         let dash = if e.kind == "async" { " stroke-dasharray=\"5 3\"" } else { "" };
         let mx = (x1 + x2) / 2.0;
         let _ = write!(
@@ -299,6 +321,24 @@ mod tests {
         let svg = draw(&refs, &|_| None, &["t".to_string()]);
         for n in ["a", "b", "c", "x", "y", "z"] {
             assert!(svg.contains(&format!(">{n}<")), "{n}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod palette_tests {
+    use super::*;
+
+    #[test]
+    fn two_dozen_teams_get_distinct_colours_and_none_looks_like_an_error_edge() {
+        let mut teams: Vec<String> = (0..TEAM_PALETTE.len()).map(|i| format!("team-{i:02}")).collect();
+        teams.push(crate::model::UNOWNED.to_string());
+        let mut colours: Vec<&str> = teams.iter().map(|t| team_color(t, &teams)).collect();
+        colours.sort();
+        colours.dedup();
+        assert_eq!(colours.len(), teams.len(), "every team and (unowned) its own colour");
+        for c in TEAM_PALETTE {
+            assert!(![EDGE_ERRORS_HIGH, EDGE_ERRORS_SOME, EDGE_PLAIN, UNOWNED_COLOR].contains(&c), "{c}");
         }
     }
 }

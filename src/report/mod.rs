@@ -55,6 +55,9 @@ fn tera() -> Result<Tera> {
     let mut t = Tera::default();
     t.add_raw_templates(TEMPLATES.to_vec()).map_err(|e| Error::Other(format!("report templates: {e:?}")))?;
     t.autoescape_on(vec![".html"]);
+    // Every value printed into a page is escaped and bounded in one place
+    // (SPEC §3 untrusted names, §4 long names).
+    t.set_escape_fn(|s| tera::escape_html(&crate::names::bounded(s)));
     t.register_filter("num", text::num_filter);
     t.register_filter("pct", text::pct_filter);
     t.register_filter("label", text::label_filter);

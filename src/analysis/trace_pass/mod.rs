@@ -12,6 +12,7 @@
 //! contiguous memory.
 
 mod calls;
+mod cycles;
 mod ids;
 #[cfg(test)]
 mod tests;
@@ -97,6 +98,8 @@ struct Partial<'a> {
     roots: FastMap<(i64, u32, u32), (i64, i64)>,
     nodes: FastMap<(i64, u32, u32, u32), (i64, i64)>,
     calls: Calls,
+    /// traces whose parent references loop (SPEC §4)
+    cycles: i64,
 }
 
 
@@ -213,6 +216,7 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
     let mut by_id: Vec<usize> = vec![];
     let mut cross: Vec<bool> = vec![];
     let mut scratch = Scratch::default();
+    let mut cycle_scratch = cycles::Scratch::default();
     for g in gs {
         let trace = &rows[offset[g] - base..offset[g + 1] - base];
         spans.clear();
@@ -248,6 +252,9 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
             }
         }
         let dup_ids = by_id.windows(2).any(|w| spans[w[0]].span_id == spans[w[1]].span_id);
+        if cycles::has_cycle(&spans, &by_id, &mut cycle_scratch) {
+            out.cycles += 1;
+        }
         walker.prepare_with(&spans, dup_ids);
         for (k, row) in trace.iter().enumerate() {
             let s = &spans[k];
@@ -306,6 +313,9 @@ pub struct Outcome {
     /// §2.5 anchor walks still open after
     /// [`ANCHOR_ROUNDS`](crate::analysis::slo::ANCHOR_ROUNDS) parent links
     pub anchor_walks_cut: i64,
+    /// traces whose parent references loop (cut where they loop: no span
+    /// of the loop is under a root, so no walk enters it)
+    pub traces_with_cycles: i64,
 }
 
 /// Walks every qualifying trace of the unit's `window_spans` and registers
@@ -338,6 +348,7 @@ pub async fn daily(ctx: &SessionContext, calls: bool) -> Result<Outcome> {
         tracing::debug!("critical path: calls tables at {:?}", t0.elapsed());
     }
     let parts_cut: i64 = parts.iter().map(|p| p.calls.walks_cut).sum();
+    let traces_with_cycles: i64 = parts.iter().map(|p| p.cycles).sum();
     let mut names = Names::default();
     let mut roots: FastMap<(i64, u32, u32), (i64, i64)> = FastMap::default();
     let mut nodes: FastMap<(i64, u32, u32, u32), (i64, i64)> = FastMap::default();
@@ -372,6 +383,6 @@ pub async fn daily(ctx: &SessionContext, calls: bool) -> Result<Outcome> {
         let _ = ctx.deregister_table(tname);
         engine::register_batches(ctx, tname, &t.schema, t.batches).await?;
     }
-    Ok(Outcome { found_calls: calls, anchor_walks_cut: parts_cut })
+    Ok(Outcome { found_calls: calls, anchor_walks_cut: parts_cut, traces_with_cycles })
 }
 

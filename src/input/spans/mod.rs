@@ -7,9 +7,10 @@
 //! `kind` (OTLP enum 0–5), `is_error`, `vnode, vtype` (virtual-node name and
 //! type for Client/Producer spans, §2.2), `env`. Files in Hive partitions
 //! `date=YYYY-MM-DD` outside the window (plus the slack) are never opened.
-//! Files whose footer cannot be read are skipped and reported; a file missing
-//! a required column or holding a wrong type is a configuration error naming
-//! the file and the column.
+//! Files whose footer cannot be read, that miss a required column or hold
+//! one of the wrong type are skipped and reported by name (exit 3); when no
+//! file is usable, the first such problem is a configuration error naming
+//! the file and the column (exit 2).
 //!
 //! - [`discover`]: finding the files (local and `s3://`), pruning date
 //!   partitions, reading footers;
@@ -35,7 +36,13 @@ use crate::error::{Error, Result};
 pub use bad_rows::BadRows;
 pub use discover::{discover, partition_date, undecodable};
 use discover::{discover_remote, read_remote_schema, read_schema};
-use schema::{BAD, resolve_columns, select_list, sql_str};
+use schema::{BAD, is_pseudo, resolve_columns, select_list, sql_str};
+
+/// Whether rows of a [`BadRows`] reason are kept in the view (flagged,
+/// not skipped): JSON attributes that do not parse.
+pub fn is_kept(reason: &str) -> bool {
+    reason == schema::BAD_ATTRIBUTES
+}
 
 /// What discovery found.
 #[derive(Debug, Default)]
@@ -103,7 +110,7 @@ impl SpanFiles {
                 parts.push(format!("SELECT * FROM ({q})"));
                 continue;
             }
-            let cols = select.iter().filter(|(_, a)| *a != BAD).map(|(e, a)| format!("{e} AS {a}")).collect::<Vec<_>>().join(",\n  ");
+            let cols = select.iter().filter(|(_, a)| !is_pseudo(a)).map(|(e, a)| format!("{e} AS {a}")).collect::<Vec<_>>().join(",\n  ");
             let usable = select.iter().find(|(_, a)| *a == BAD).map(|(e, _)| format!("\nWHERE ({e}) IS NULL")).unwrap_or_default();
             parts.push(format!("SELECT\n  {cols}\nFROM {src}{usable}"));
         }
@@ -139,6 +146,7 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window, 
     }
     let sizes: BTreeMap<PathBuf, u64> = files.listing.iter().map(|(p, _, s, _)| (p.clone(), *s)).collect();
     let mut kept = Vec::new();
+    let mut schema_errors = Vec::new();
     for f in std::mem::take(&mut files.read) {
         let fname = f.display().to_string();
         let schema = if remote { read_remote_schema(ctx, &fname, cfg.format).await } else { read_schema(&f, cfg.format) };
@@ -157,12 +165,18 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window, 
         let rows = rows.filter(|_| cfg.format == SpanFormat::Parquet).unwrap_or(size / 100);
         let rows = if remote { size / 40 } else { rows };
         files.rows += rows;
-        let select = if cfg.format == SpanFormat::Tempo {
-            check_tempo(&schema, &fname)?;
-            vec![]
-        } else {
-            let resolved = resolve_columns(&schema, cfg, &fname)?;
-            select_list(&resolved, cfg, &fname)?
+        // A file whose columns are missing or of the wrong type is skipped
+        // by name (SPEC §4); only when no file is usable is it the run's
+        // error (then it is the configuration that is wrong).
+        let select = match file_select(&schema, cfg, &fname) {
+            Ok(select) => select,
+            Err(Error::Schema { path, msg }) => {
+                tracing::warn!("skipping span file {path}: {msg}");
+                files.skipped.push(SkippedFile { path: path.clone(), reason: msg.clone() });
+                schema_errors.push(Error::Schema { path, msg });
+                continue;
+            }
+            Err(e) => return Err(e),
         };
         let rf = ReadFile { path: fname, date: partition_date(&f), rows };
         match files.groups.iter_mut().find(|(s, _)| *s == select) {
@@ -170,6 +184,9 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window, 
             None => files.groups.push((select, vec![rf])),
         }
         kept.push(f);
+    }
+    if kept.is_empty() && !schema_errors.is_empty() {
+        return Err(schema_errors.swap_remove(0));
     }
     files.read = kept;
     files.env_filter = match &cfg.environment {
@@ -180,6 +197,16 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window, 
     Ok(files)
 }
 
+
+/// The normalising select list of one file (empty for a Tempo block).
+fn file_select(schema: &Schema, cfg: &SpansConfig, fname: &str) -> Result<Vec<(String, &'static str)>> {
+    if cfg.format == SpanFormat::Tempo {
+        check_tempo(schema, fname)?;
+        return Ok(vec![]);
+    }
+    let resolved = resolve_columns(schema, cfg, fname)?;
+    select_list(&resolved, cfg, fname)
+}
 
 /// A Tempo block has the nested trace → rs → ss → Spans layout.
 fn check_tempo(schema: &Schema, file: &str) -> Result<()> {
