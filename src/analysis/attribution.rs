@@ -255,8 +255,10 @@ pub struct Hurting {
     pub pages: i64,
 }
 
-/// The services hurting other teams, the most misrouted pages first, then
-/// the most errors caused elsewhere, then by name.
+/// The services hurting other teams, the most harm first: error traces
+/// caused in other teams' services plus pages routed to another team (a
+/// misrouted page counts as one harmed request), then the most pages, then
+/// by name.
 pub fn hurting_others(org: &Org, t: &AttributionTables) -> Result<Vec<Hurting>> {
     let mut by_service: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let a = &t.attribution;
@@ -275,6 +277,6 @@ pub fn hurting_others(org: &Org, t: &AttributionTables) -> Result<Vec<Hurting>> 
         .filter(|(_, (e, p))| *e > 0 || *p > 0)
         .map(|(service, (errors, pages))| Hurting { team: org.service_team(&service), service, errors, pages })
         .collect();
-    out.sort_by(|a, b| (b.pages, b.errors).cmp(&(a.pages, a.errors)).then(a.service.cmp(&b.service)));
+    out.sort_by(|a, b| (b.errors + b.pages, b.pages).cmp(&(a.errors + a.pages, a.pages)).then(a.service.cmp(&b.service)));
     Ok(out)
 }

@@ -23,10 +23,25 @@ fn max_or(v: impl Iterator<Item = f64>, min: f64) -> f64 {
     v.fold(min, f64::max) * 1.1
 }
 
+/// The y axis top that keeps every value of at most `top` below a legend
+/// box of `labels` lines drawn inside the top of a plot `plot_px` high: the
+/// legend then never covers a point, a line or a bar.
+fn legend_room(top: f64, labels: usize, plot_px: f64) -> f64 {
+    let legend_px = 14.0 + 18.0 * labels as f64 + 8.0;
+    top / (1.0 - (legend_px / plot_px).min(0.6))
+}
+
+/// Decimals that keep the ticks of an axis from 0 to `top` (about five
+/// steps) distinct: 0.001, 0.002, … rather than 0.001, 0.001, 0.002.
+fn tick_decimals(top: f64) -> usize {
+    let step = top / 5.0;
+    if step <= 0.0 || !step.is_finite() { 0 } else { (-step.log10()).ceil().max(0.0) as usize }
+}
+
 /// p50 and p99 per day (ms). `days` are labels (dates) in order.
 pub fn latency_trend(days: &[String], p50: &[f64], p99: &[f64]) -> String {
     let n = days.len().max(1);
-    let top = max_or(p99.iter().chain(p50).copied(), 1.0);
+    let top = legend_room(max_or(p99.iter().chain(p50).copied(), 1.0), 2, 260.0 - 20.0 - 30.0 - 25.0);
     render(640, 260, |root| {
         let mut c = ChartBuilder::on(root)
             .margin(10)
@@ -102,7 +117,9 @@ pub fn pages_per_week(weeks: &[String], pages: &[f64], guideline: f64) -> String
 /// a team has several, for the most sites.
 pub fn load_vs_rotation(points: &[(String, f64, f64, f64)], max_per_12h: f64, min_single: f64, min_multi: Option<f64>) -> String {
     let xmax = max_or(points.iter().map(|p| p.1).chain([min_single]).chain(min_multi), 4.0).ceil();
-    let ymax = max_or(points.iter().map(|p| p.2).chain([max_per_12h]), 1.0);
+    // Room above the highest point for its label (16 px) and the legend.
+    let labels = 2 + usize::from(min_multi.is_some());
+    let ymax = legend_room(max_or(points.iter().map(|p| p.2).chain([max_per_12h]), 1.0), labels, 400.0 - 24.0 - 40.0 - 25.0 - 16.0);
     render(760, 400, |root| {
         let mut c = ChartBuilder::on(root)
             .margin(12)
@@ -207,7 +224,10 @@ pub struct Series<'a> {
 pub fn weekly_trend(title: &str, unit: &str, weeks: &[String], series: &[Series], threshold: Option<(f64, String)>, counts: bool) -> String {
     let n = weeks.len().max(1);
     let top = max_or(series.iter().flat_map(|s| s.values.iter().flatten().copied()).chain(threshold.as_ref().map(|t| t.0)), if counts { 4.0 } else { 1e-9 });
+    let labels = series.len() + usize::from(threshold.is_some());
+    let top = legend_room(top, labels, 250.0 - 20.0 - 32.0 - 25.0);
     let top = if counts { top.ceil().max(4.0) } else { top };
+    let decimals = tick_decimals(top);
     let colors = [BLUE, ORANGE, GREY];
     render(620, 250, |root| {
         let mut c = ChartBuilder::on(root)
@@ -231,7 +251,7 @@ pub fn weekly_trend(title: &str, unit: &str, weeks: &[String], series: &[Series]
                 }
             })
             .y_labels(if counts { (top as usize).min(6) + 1 } else { 6 })
-            .y_label_formatter(&|v| if counts { format!("{v:.0}") } else if top < 0.1 { format!("{v:.3}") } else { format!("{v:.1}") })
+            .y_label_formatter(&|v| if counts { format!("{v:.0}") } else { format!("{v:.decimals$}") })
             .x_desc("ISO week")
             .y_desc(unit)
             .label_style(("sans-serif", 12))
@@ -273,4 +293,25 @@ pub fn sparkline(values: &[Option<f64>]) -> String {
         values.len(),
         pts.join(" ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_stay_distinct_and_values_stay_below_the_legend() {
+        for top in [0.0023, 0.012, 0.5, 3.0, 42.0, 1200.0] {
+            let d = tick_decimals(top);
+            let ticks: Vec<String> = (0..=5).map(|k| format!("{:.d$}", top * k as f64 / 5.0)).collect();
+            let mut distinct = ticks.clone();
+            distinct.dedup();
+            assert_eq!(distinct.len(), ticks.len(), "{top}: {ticks:?}");
+        }
+        // A value at the old top sits below a two-line legend's band.
+        let plot = 200.0;
+        let top = legend_room(10.0, 2, plot);
+        let legend_px = 14.0 + 36.0 + 8.0;
+        assert!(10.0 / top * plot <= plot - legend_px + 1e-9);
+    }
 }

@@ -104,7 +104,8 @@ pub(super) fn write(page: &Page) -> Result<()> {
         })
         .collect();
     c.insert("splits", &splits);
-    c.insert("derived_misfit", &site.t("derived_slos").iter().filter(|s| s.get("fits") == Some(&json!(false))).cloned().collect::<Vec<_>>());
+    let misfit: Vec<Value> = site.t("derived_slos").iter().filter(|s| s.get("fits") == Some(&json!(false))).map(|m| Value::Object(m.clone())).collect();
+    top(&mut c, "derived_misfit", &misfit);
     super::write(&dir.join("index.html"), &render(tera, "index.html", &c)?)?;
     Ok(())
 }

@@ -56,8 +56,10 @@ pub(super) fn write(page: &Page, svc: &String) -> Result<()> {
         let avail = entry.and_then(|e| e.slos.iter().find(|x| x.latency_ms.is_none()).map(|x| (1.0 - x.objective, x.name.clone())));
         let p99 = [charts::Series { label: "p99", values: site.service_trend(svc, "p99_ms") }];
         c.insert("p99_trend", &charts::weekly_trend("p99 latency per week", "ms", &weeks, &p99, latency.map(|(ms, n)| (ms, format!("SLO {n}: {ms} ms"))), false));
-        let err = [charts::Series { label: "error rate", values: site.service_trend(svc, "error_rate") }];
-        c.insert("err_trend", &charts::weekly_trend("Error rate per week", "share of requests", &weeks, &err, avail.map(|(b, n)| (b, format!("SLO {n}: at most {:.2} %", b * 100.0))), false));
+        // In percent, like the SLO line's label.
+        let err_pct = site.service_trend(svc, "error_rate").into_iter().map(|v| v.map(|x| x * 100.0)).collect();
+        let err = [charts::Series { label: "error rate", values: err_pct }];
+        c.insert("err_trend", &charts::weekly_trend("Error rate per week (%)", "% of requests", &weeks, &err, avail.map(|(b, n)| (b * 100.0, format!("SLO {n}: at most {:.2} %", b * 100.0))), false));
         let req = [charts::Series { label: "requests", values: site.service_trend(svc, "requests") }];
         c.insert("req_trend", &charts::weekly_trend("Requests per week", "requests", &weeks, &req, None, true));
     }

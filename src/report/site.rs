@@ -149,10 +149,15 @@ impl<'a> Site<'a> {
         let owned: Vec<String> = self.services.iter().filter(|s| self.team_of(s) == team).cloned().collect();
         let slos: Vec<_> = self.t("slos").iter().filter(|r| r.get("service").and_then(Value::as_str).is_some_and(|s| owned.iter().any(|o| o == s))).collect();
         let met = slos.iter().filter(|r| r.get("met") == Some(&json!(true))).count();
+        // The verdict's weeks (SPEC §2.6), so the Teams table, the verdict
+        // and the Overloaded card show one number: team_load also holds
+        // the week before them when the window spans two ISO weeks.
+        let weeks: Vec<String> = crate::analysis::load::verdict_weeks(&self.r.window).into_iter().map(crate::analysis::load::week_label).collect();
         let pages: i64 = self
             .t("team_load")
             .iter()
             .filter(|r| r.get("team").and_then(Value::as_str) == Some(team))
+            .filter(|r| r.get("week").and_then(Value::as_str).is_some_and(|w| weeks.iter().any(|v| v == w)))
             .filter_map(|r| r.get("pages").and_then(Value::as_i64))
             .sum();
         let docs = self.r.docs_scores.get(team).map(|(p, n)| if *n > 0 { *p as f64 / *n as f64 } else { 0.0 });

@@ -63,7 +63,7 @@ pub(super) fn write(page: &Page, team: &String) -> Result<()> {
     c.insert("verdicts", &site.verdicts_of(team));
     c.insert("plans", &rows_where(site.t("split_plans"), "team", team));
     c.insert("caused_elsewhere", &rows_where(site.t("attribution"), "culprit_team", team).into_iter().filter(|a| a.get("signal_service").and_then(Value::as_str).is_some_and(|s| site.team_of(s) != *team)).collect::<Vec<_>>());
-    c.insert("misrouted", &rows_where(site.t("misrouted"), "incident_team", team));
+    c.insert("misrouted", &misrouted_by_culprit(&rows_where(site.t("misrouted"), "incident_team", team)));
     let touching: Vec<&Edge> = filter_team(&r.edges, Some(team));
     c.insert("callers", &touching.iter().filter(|e| e.callee_team.as_deref() == Some(team) && e.caller_team.as_deref() != Some(team)).collect::<Vec<_>>());
     c.insert("callees", &touching.iter().filter(|e| e.caller_team.as_deref() == Some(team) && e.callee_team.as_deref() != Some(team)).collect::<Vec<_>>());
@@ -137,3 +137,25 @@ fn on_others_paths(site: &Site, team: &str) -> Vec<Value> {
     out.into_iter().take(10).map(|(_, v)| v).collect()
 }
 
+
+/// Incident ids listed per culprit on a team page; the rest are counted.
+const MISROUTED_IDS_SHOWN: usize = 5;
+
+/// Pages routed to a team that another team caused, one row per culprit
+/// service (most pages first) with the count and the first incident ids,
+/// so sixty misrouted pages are a handful of rows, not sixty.
+fn misrouted_by_culprit(rows: &[Map<String, Value>]) -> Vec<Value> {
+    let mut by: std::collections::BTreeMap<(String, String), Vec<String>> = std::collections::BTreeMap::new();
+    for r in rows {
+        let get = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        by.entry((get("culprit_service"), get("culprit_team"))).or_default().push(get("incident_id"));
+    }
+    let mut out: Vec<_> = by.into_iter().collect();
+    out.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    out.into_iter()
+        .map(|((service, team), ids)| {
+            json!({"culprit_service": service, "culprit_team": team, "pages": ids.len(),
+                   "incident_ids": ids[..ids.len().min(MISROUTED_IDS_SHOWN)], "more": ids.len().saturating_sub(MISROUTED_IDS_SHOWN)})
+        })
+        .collect()
+}
