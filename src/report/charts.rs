@@ -119,8 +119,8 @@ pub fn load_vs_rotation(points: &[(String, f64, f64, f64)], max_per_12h: f64, mi
     let xmax = max_or(points.iter().map(|p| p.1).chain([min_single]).chain(min_multi), 4.0).ceil();
     // Room above the highest point for its label (16 px) and the legend.
     let labels = 2 + usize::from(min_multi.is_some());
-    let ymax = legend_room(max_or(points.iter().map(|p| p.2).chain([max_per_12h]), 1.0), labels, 400.0 - 24.0 - 40.0 - 25.0 - 16.0);
-    render(760, 400, |root| {
+    let ymax = legend_room(max_or(points.iter().map(|p| p.2).chain([max_per_12h]), 1.0), labels, 420.0 - 24.0 - 40.0 - 25.0 - 16.0);
+    render(1100, 420, |root| {
         let mut c = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(40)
@@ -154,13 +154,16 @@ pub fn load_vs_rotation(points: &[(String, f64, f64, f64)], max_per_12h: f64, mi
                 .label(format!("too small below {m} people (several sites)"))
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], ORANGE));
         }
-        for (k, (name, x, y, min)) in points.iter().enumerate() {
+        // Each name where it overlaps no other name and no point.
+        let names: Vec<String> = points.iter().map(|p| crate::names::short(&p.0, 18)).collect();
+        let pixels: Vec<(i32, i32)> = points.iter().map(|p| c.backend_coord(&(p.1, p.2))).collect();
+        let widths: Vec<i32> = names.iter().map(|n| super::labels::label_width(n.chars().count())).collect();
+        let (xs, ys) = (c.backend_coord(&(0.0, ymax)), c.backend_coord(&(xmax, 0.0)));
+        let offsets = super::labels::place(&pixels, &widths, (xs.0, xs.1, ys.0, ys.1));
+        for ((_, x, y, min), (label, offset)) in points.iter().zip(names.iter().zip(offsets)) {
             let color = if x < min || *y > max_per_12h { RED } else { BLUE };
             c.draw_series([Circle::new((*x, *y), 5, color.filled())]).ok()?;
-            // Labels alternate above and below their point, so teams at the
-            // same size and load do not print over each other.
-            let dy = if k % 2 == 0 { -16 } else { 6 };
-            c.draw_series([EmptyElement::at((*x, *y)) + Text::new(crate::names::short(name, 18), (7, dy), ("sans-serif", 12))]).ok()?;
+            c.draw_series([EmptyElement::at((*x, *y)) + Text::new(label.clone(), offset, ("sans-serif", 12))]).ok()?;
         }
         c.configure_series_labels().position(SeriesLabelPosition::UpperRight).label_font(("sans-serif", 12)).border_style(GREY).background_style(WHITE.mix(0.9)).draw().ok()?;
         Some(())

@@ -17,6 +17,7 @@ pub mod charts;
 pub mod critical_svg;
 pub mod graph_svg;
 mod index;
+mod labels;
 mod maturity;
 mod rotations;
 mod service;
