@@ -215,6 +215,7 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
     let mut spans: Vec<Span> = vec![];
     let mut by_id: Vec<usize> = vec![];
     let mut cross: Vec<bool> = vec![];
+    let mut id_groups: Vec<IdGroup> = vec![];
     let mut scratch = Scratch::default();
     let mut cycle_scratch = cycles::Scratch::default();
     for g in gs {
@@ -226,19 +227,38 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
         by_id.clear();
         by_id.extend(0..spans.len());
         by_id.sort_unstable_by_key(|&a| spans[a].span_id);
+        // A span has a child in another service when some child of its id
+        // runs in a service other than one of the id's spans. Per distinct
+        // id: where its rows start in `by_id`, its first node, whether its
+        // rows are in several nodes, and whether they are marked already —
+        // so each child costs a binary search, and 10 000 rows sharing an
+        // id are marked once, not once per child.
+        id_groups.clear();
+        for (k, &i) in by_id.iter().enumerate() {
+            match id_groups.last_mut() {
+                Some(g) if spans[by_id[k - 1]].span_id == spans[i].span_id => g.mixed |= g.node != spans[i].node,
+                _ => id_groups.push(IdGroup { start: k, node: spans[i].node, mixed: false, marked: false }),
+            }
+        }
         if calls {
-            out.calls.of_trace(cols, trace, &by_id, &mut scratch);
+            out.calls.of_trace(cols, trace, &by_id, &id_groups, &mut scratch);
         }
         cross.clear();
         cross.resize(spans.len(), false);
         for c in 0..spans.len() {
             let Some(pid) = spans[c].parent_id else { continue };
-            let lo = by_id.partition_point(|&p| spans[p].span_id < pid);
-            let hi = lo + by_id[lo..].partition_point(|&p| spans[p].span_id <= pid);
-            if by_id[lo..hi].iter().any(|&p| spans[p].node != spans[c].node) {
-                for &p in &by_id[lo..hi] {
+            let k = by_id.partition_point(|&p| spans[p].span_id < pid);
+            if k == by_id.len() || spans[by_id[k]].span_id != pid {
+                continue;
+            }
+            let g = id_groups.partition_point(|x| x.start <= k) - 1;
+            let IdGroup { start, node, mixed, marked } = id_groups[g];
+            if !marked && (mixed || node != spans[c].node) {
+                let end = id_groups.get(g + 1).map_or(by_id.len(), |x| x.start);
+                for &p in &by_id[start..end] {
                     cross[p] = true;
                 }
+                id_groups[g].marked = true;
             }
         }
         for (k, row) in trace.iter().enumerate() {
@@ -276,6 +296,19 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
         }
     }
     out
+}
+
+/// The rows of one span id in a trace's `by_id` order (see `walk_chunk`).
+#[derive(Clone, Copy)]
+pub(super) struct IdGroup {
+    /// where its rows start in `by_id`
+    pub(super) start: usize,
+    /// the service node of its first row
+    pub(super) node: u32,
+    /// its rows are in more than one node
+    pub(super) mixed: bool,
+    /// its rows are marked as having a child in another service
+    marked: bool,
 }
 
 /// A group (trace) id per row, in row order, and the number of groups.
