@@ -12,6 +12,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::Rng;
 use super::common::*;
 use ownermap::datafusion::arrow::array::{
     ArrayRef, BinaryBuilder, Int64Builder, RecordBatch, StringBuilder, TimestampNanosecondBuilder, UInt64Builder,
@@ -22,20 +23,18 @@ use ownermap::datafusion::parquet::arrow::ArrowWriter;
 /// Cases per CI run (each a run of the binary, about a second).
 const CASES: u64 = 16;
 
-struct Rng(u64);
+/// Draws on `test_fuzz`'s seeded generator in the ranges these files need.
+trait Draw {
+    fn below64(&mut self, n: u64) -> u64;
+    fn chance(&mut self, percent: u64) -> bool;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
+impl Draw for Rng {
+    fn below64(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
     fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
+        self.below64(100) < percent
     }
 }
 
@@ -50,7 +49,7 @@ enum IdForm {
 /// Writes one random span file of `rows` rows; returns how its ids were
 /// written.
 fn random_file(path: &std::path::Path, rng: &mut Rng, rows: usize) -> IdForm {
-    let form = match rng.below(10) {
+    let form = match rng.below64(10) {
         0 => IdForm::Int,
         1..=3 => IdForm::Binary,
         _ => IdForm::Hex,
@@ -58,8 +57,8 @@ fn random_file(path: &std::path::Path, rng: &mut Rng, rows: usize) -> IdForm {
     let nullable = rng.chance(50);
     let json_attrs = rng.chance(40);
     let uint_duration = rng.chance(40);
-    let traces = 1 + rng.below(rows as u64 / 3 + 1);
-    let ids_per_trace = 1 + rng.below(12);
+    let traces = 1 + rng.below64(rows as u64 / 3 + 1);
+    let ids_per_trace = 1 + rng.below64(12);
     let day0 = DAY0; // the window's first day
     let id_type = match form {
         IdForm::Hex => DataType::Utf8,
@@ -91,29 +90,29 @@ fn random_file(path: &std::path::Path, rng: &mut Rng, rows: usize) -> IdForm {
     let mut dur_u = UInt64Builder::new();
     let mut ids: Vec<[Option<u64>; 3]> = Vec::with_capacity(rows);
     for _ in 0..rows {
-        let trace = 1 + rng.below(traces);
-        let span = 1 + rng.below(ids_per_trace);
+        let trace = 1 + rng.below64(traces);
+        let span = 1 + rng.below64(ids_per_trace);
         // a parent among the trace's ids (loops, self-parents and repeats
         // follow), none (a root), or an id that is not there
-        let parent = match rng.below(10) {
+        let parent = match rng.below64(10) {
             0..=1 => None,
-            2 => Some(1_000 + rng.below(5)),
-            _ => Some(1 + rng.below(ids_per_trace)),
+            2 => Some(1_000 + rng.below64(5)),
+            _ => Some(1 + rng.below64(ids_per_trace)),
         };
         let null_id = nullable && rng.chance(3);
         ids.push([(!null_id).then_some(trace), Some(trace * 100 + span), parent.map(|p| trace * 100 + p)]);
-        if nullable && rng.chance(2) { ts.append_null() } else { ts.append_value(day0 + rng.below(3 * 86_400_000_000_000) as i64) }
-        name.append_value(["op", "GET /", ""][rng.below(3) as usize]);
-        kind.append_value(KINDS[rng.below(KINDS.len() as u64) as usize]);
-        if nullable && rng.chance(3) { svc.append_null() } else { svc.append_value(SERVICES[rng.below(SERVICES.len() as u64) as usize]) }
-        status.append_value(STATUS[rng.below(STATUS.len() as u64) as usize]);
-        let d = rng.below(2_000_000_000);
+        if nullable && rng.chance(2) { ts.append_null() } else { ts.append_value(day0 + rng.below64(3 * 86_400_000_000_000) as i64) }
+        name.append_value(["op", "GET /", ""][rng.below64(3) as usize]);
+        kind.append_value(KINDS[rng.below64(KINDS.len() as u64) as usize]);
+        if nullable && rng.chance(3) { svc.append_null() } else { svc.append_value(SERVICES[rng.below64(SERVICES.len() as u64) as usize]) }
+        status.append_value(STATUS[rng.below64(STATUS.len() as u64) as usize]);
+        let d = rng.below64(2_000_000_000);
         if uint_duration {
             dur_u.append_value(if rng.chance(2) { u64::MAX - d } else { d });
         } else {
             dur_i.append_value(if rng.chance(2) { -(d as i64) } else { d as i64 });
         }
-        match (json_attrs, rng.below(4)) {
+        match (json_attrs, rng.below64(4)) {
             (false, _) | (true, 0) => attrs.append_null(),
             (true, 1) => attrs.append_value(r#"{"db":{"system":{"name":"postgresql"}}}"#),
             (true, 2) => attrs.append_value(r#"{"server.address":"api.example.com","http":{"status_code":500}}"#),
@@ -158,11 +157,11 @@ fn random_span_files_never_panic_never_fail_and_finish() {
         let mut rng = Rng(0xdead_beef_cafe_f00d ^ (case + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let dir = tmp();
         // One to three files, so files of different forms meet.
-        let files = 1 + rng.below(3);
+        let files = 1 + rng.below64(3);
         let mut forms = vec![];
         for f in 0..files {
-            let rows = 1 + rng.below(3000) as usize;
-            forms.push(random_file(&spans_path(dir.path(), &format!("date=2026-11-2{}/f{f}.parquet", rng.below(3))), &mut rng, rows));
+            let rows = 1 + rng.below64(3000) as usize;
+            forms.push(random_file(&spans_path(dir.path(), &format!("date=2026-11-2{}/f{f}.parquet", rng.below64(3))), &mut rng, rows));
         }
         let cfg = write_config(dir.path(), "");
         let started = Instant::now();
