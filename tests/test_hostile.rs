@@ -390,3 +390,32 @@ fn traces_whose_parents_loop_are_counted_and_leave_every_other_figure_alone() {
         assert_eq!(a, b, "{name}: the normal traces' figures changed");
     }
 }
+
+#[test]
+fn a_damaged_cache_entry_is_named_and_recomputed_with_the_same_tables() {
+    let dir = tmp();
+    one_call_spans(dir.path());
+    let cfg = write_config(dir.path(), "");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let edges = std::fs::read_to_string(dir.path().join("out/data/edges.csv")).unwrap();
+    // One cached day's table truncated (a full disk, a killed copy).
+    let mut cached = vec![];
+    let mut stack = vec![dir.path().join("state/cache")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() { stack.push(p) } else if p.extension().is_some_and(|x| x == "parquet") { cached.push(p) }
+        }
+    }
+    cached.sort();
+    let damaged = cached.iter().find(|p| p.to_string_lossy().contains("2026-11-20")).expect("a cached table of the day with spans");
+    std::fs::write(damaged, b"PAR1 truncated").unwrap();
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let entry = damaged.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
+    assert!(stderr(&o).contains("ignoring cache entry") && stderr(&o).contains(&entry), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(dir.path().join("out/data/edges.csv")).unwrap(), edges, "recomputed, not lost");
+    let o = ownermap(&["run", "--config", &cfg]);
+    assert!(!stderr(&o).contains("ignoring cache entry"), "the entry was written anew: {}", stderr(&o));
+}
