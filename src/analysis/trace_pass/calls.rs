@@ -9,6 +9,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
 
+use super::id_groups::IdGroups;
 use super::{Cols, Row};
 use crate::analysis::slo::ANCHOR_ROUNDS;
 
@@ -60,34 +61,23 @@ impl Calls {
     /// `queries/cross_calls.sql`, `virtual_calls.sql` and `entry_spans.sql`
     /// defines them (duplicate rows pair up; a NULL service equals
     /// nothing). `by_id`: the trace's span indices sorted by span id;
-    /// `scratch`: buffers.
-    pub(super) fn of_trace(&mut self, cols: &[Cols], trace: &[Row], by_id: &[usize], id_groups: &[super::IdGroup], scratch: &mut Scratch) {
+    /// `groups`: the rows of each id in it; `scratch`: buffers.
+    pub(super) fn of_trace(&mut self, cols: &[Cols], trace: &[Row], by_id: &[usize], groups: &IdGroups, scratch: &mut Scratch) {
         let Scratch { crossed, entry, pending, next, pairs } = scratch;
         pairs.clear();
         let loc = |r: &Row| (r.batch as usize, r.row as usize);
-        let same_id = |pid: u128| {
-            let lo = by_id.partition_point(|&p| trace[p].span.span_id < pid);
-            lo..lo + by_id[lo..].partition_point(|&p| trace[p].span.span_id <= pid)
-        };
+        let same_id = |pid: u128| &by_id[groups.rows_of(pid)];
         crossed.clear();
         crossed.resize(trace.len(), false);
         for (ck, c) in trace.iter().enumerate() {
-            let Some(pid) = c.span.parent_id else { continue };
-            if c.svc_null {
-                continue;
-            }
-            let range = same_id(pid);
-            if range.is_empty() {
-                continue;
-            }
+            let Some(g) = c.span.parent_id.and_then(|pid| groups.find(pid)) else { continue };
             // Rows of one id all in the child's own service pair with
             // nothing: skipped without visiting them (10 000 rows sharing
             // an id would otherwise cost 10 000 visits per child).
-            let g = &id_groups[id_groups.partition_point(|x| x.start <= range.start) - 1];
-            if !g.mixed && g.node == c.span.node {
+            if c.svc_null || groups.all_in(g, c.span.node) {
                 continue;
             }
-            let ps = &by_id[range];
+            let ps = &by_id[groups.rows(g)];
             let before = self.cross.len();
             for &pk in ps {
                 let p = &trace[pk];
@@ -117,7 +107,7 @@ impl Calls {
                 // Internal/Unspecified with no parent of its own service
                 kind::UNSPECIFIED | kind::INTERNAL => {
                     let own_parent = s.span.parent_id.is_some_and(|pid| {
-                        !s.svc_null && by_id[same_id(pid)].iter().any(|&p| !trace[p].svc_null && trace[p].span.node == s.span.node)
+                        !s.svc_null && same_id(pid).iter().any(|&p| !trace[p].svc_null && trace[p].span.node == s.span.node)
                     });
                     entry[k] = !own_parent;
                 }
@@ -143,7 +133,7 @@ impl Calls {
             for _round in 0..ANCHOR_ROUNDS {
                 next.clear();
                 for &(cur, at, from_parent) in pending.iter() {
-                    let same = &by_id[same_id(cur)];
+                    let same = same_id(cur);
                     if same.iter().any(|&e| entry[e] && !trace[e].svc_null && trace[e].span.node == trace[pk].span.node) {
                         self.anchored.push((c, p, latency, (loc(&trace[at]), from_parent)));
                         continue;

@@ -6,17 +6,16 @@
 //!
 //! Bound: one pass over the trace's distinct span ids, each followed to its
 //! parent at most once (three-colour marking), plus a binary search per id
-//! to find its parent: O(n log n) for a trace of n spans, whatever their
-//! shape.
+//! to find its parent ([`IdGroups::find`]): O(n log n) for a trace of n
+//! spans, whatever their shape.
 
+use super::id_groups::IdGroups;
 use crate::analysis::critical::Span;
 
 /// Buffers reused from trace to trace.
 #[derive(Default)]
 pub(super) struct Scratch {
-    /// where each distinct id's rows start in `by_id`
-    starts: Vec<usize>,
-    /// each distinct id's parent id, as an index into `starts` (or NONE)
+    /// each distinct id's parent id, as its group (or NONE)
     parent: Vec<u32>,
     /// 0 not seen, 1 on the chain being followed, 2 done
     state: Vec<u8>,
@@ -26,26 +25,16 @@ pub(super) struct Scratch {
 const NONE: u32 = u32::MAX;
 
 /// Whether following parent ids from some span of the trace comes back to
-/// an id already on the way. `by_id` holds the span indices sorted by id;
-/// an id that repeats takes the parent of its first row (SPEC §4: repeated
-/// ids keep their first row).
-pub(super) fn has_cycle(spans: &[Span], by_id: &[usize], sc: &mut Scratch) -> bool {
-    sc.starts.clear();
-    for (k, &i) in by_id.iter().enumerate() {
-        if k == 0 || spans[by_id[k - 1]].span_id != spans[i].span_id {
-            sc.starts.push(k);
-        }
-    }
-    let n = sc.starts.len();
+/// an id already on the way. `by_id` holds the span indices sorted by id,
+/// `groups` their runs; an id that repeats takes the parent of its first
+/// row (SPEC §4: repeated ids keep their first row).
+pub(super) fn has_cycle(spans: &[Span], by_id: &[usize], groups: &IdGroups, sc: &mut Scratch) -> bool {
+    let n = groups.len();
     sc.parent.clear();
     for g in 0..n {
-        let end = sc.starts.get(g + 1).copied().unwrap_or(by_id.len());
-        let first = by_id[sc.starts[g]..end].iter().copied().min().unwrap_or(by_id[sc.starts[g]]);
-        let parent = spans[first].parent_id.and_then(|pid| {
-            let k = by_id.partition_point(|&x| spans[x].span_id < pid);
-            (k < by_id.len() && spans[by_id[k]].span_id == pid).then(|| (sc.starts.partition_point(|&s| s <= k) - 1) as u32)
-        });
-        sc.parent.push(parent.unwrap_or(NONE));
+        let first = by_id[groups.rows(g)].iter().copied().min().unwrap_or(0);
+        let parent = spans[first].parent_id.and_then(|pid| groups.find(pid));
+        sc.parent.push(parent.map_or(NONE, |p| p as u32));
     }
     sc.state.clear();
     sc.state.resize(n, 0);
@@ -76,7 +65,9 @@ mod tests {
         let spans: Vec<Span> = links.iter().map(|&(id, parent)| Span { span_id: id, parent_id: parent, ..Default::default() }).collect();
         let mut by_id: Vec<usize> = (0..spans.len()).collect();
         by_id.sort_unstable_by_key(|&k| spans[k].span_id);
-        has_cycle(&spans, &by_id, &mut Scratch::default())
+        let mut groups = IdGroups::default();
+        groups.build(&spans, &by_id);
+        has_cycle(&spans, &by_id, &groups, &mut Scratch::default())
     }
 
     #[test]

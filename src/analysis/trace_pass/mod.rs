@@ -13,6 +13,7 @@
 
 mod calls;
 mod cycles;
+mod id_groups;
 mod ids;
 #[cfg(test)]
 mod tests;
@@ -215,52 +216,39 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
     let mut spans: Vec<Span> = vec![];
     let mut by_id: Vec<usize> = vec![];
     let mut cross: Vec<bool> = vec![];
-    let mut id_groups: Vec<IdGroup> = vec![];
+    let mut groups = id_groups::IdGroups::default();
+    let mut marked: Vec<bool> = vec![];
     let mut scratch = Scratch::default();
     let mut cycle_scratch = cycles::Scratch::default();
     for g in gs {
         let trace = &rows[offset[g] - base..offset[g + 1] - base];
         spans.clear();
         spans.extend(trace.iter().map(|r| r.span));
-        // §2.2: a Client/Producer span with no child in another service
-        // that names a virtual node (not its own service) credits it.
         by_id.clear();
         by_id.extend(0..spans.len());
         by_id.sort_unstable_by_key(|&a| spans[a].span_id);
-        // A span has a child in another service when some child of its id
-        // runs in a service other than one of the id's spans. Per distinct
-        // id: where its rows start in `by_id`, its first node, whether its
-        // rows are in several nodes, and whether they are marked already —
-        // so each child costs a binary search, and 10 000 rows sharing an
-        // id are marked once, not once per child.
-        id_groups.clear();
-        for (k, &i) in by_id.iter().enumerate() {
-            match id_groups.last_mut() {
-                Some(g) if spans[by_id[k - 1]].span_id == spans[i].span_id => g.mixed |= g.node != spans[i].node,
-                _ => id_groups.push(IdGroup { start: k, node: spans[i].node, mixed: false, marked: false }),
-            }
-        }
+        groups.build(&spans, &by_id);
         if calls {
-            out.calls.of_trace(cols, trace, &by_id, &id_groups, &mut scratch);
+            out.calls.of_trace(cols, trace, &by_id, &groups, &mut scratch);
         }
+        // A span has a child in another service when some child of its id
+        // runs in a service other than one of the id's spans; an id's rows
+        // are marked once, not once per child (10 000 rows may share it).
         cross.clear();
         cross.resize(spans.len(), false);
+        marked.clear();
+        marked.resize(groups.len(), false);
         for c in 0..spans.len() {
-            let Some(pid) = spans[c].parent_id else { continue };
-            let k = by_id.partition_point(|&p| spans[p].span_id < pid);
-            if k == by_id.len() || spans[by_id[k]].span_id != pid {
-                continue;
-            }
-            let g = id_groups.partition_point(|x| x.start <= k) - 1;
-            let IdGroup { start, node, mixed, marked } = id_groups[g];
-            if !marked && (mixed || node != spans[c].node) {
-                let end = id_groups.get(g + 1).map_or(by_id.len(), |x| x.start);
-                for &p in &by_id[start..end] {
+            let Some(g) = spans[c].parent_id.and_then(|pid| groups.find(pid)) else { continue };
+            if !marked[g] && !groups.all_in(g, spans[c].node) {
+                for &p in &by_id[groups.rows(g)] {
                     cross[p] = true;
                 }
-                id_groups[g].marked = true;
+                marked[g] = true;
             }
         }
+        // §2.2: a Client/Producer span with no child in another service
+        // that names a virtual node (not its own service) credits it.
         for (k, row) in trace.iter().enumerate() {
             if !matches!(spans[k].kind, kind::CLIENT | kind::PRODUCER) || cross[k] {
                 continue;
@@ -271,8 +259,8 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
                 spans[k].node = names.id(vn.value(r));
             }
         }
-        let dup_ids = by_id.windows(2).any(|w| spans[w[0]].span_id == spans[w[1]].span_id);
-        if cycles::has_cycle(&spans, &by_id, &mut cycle_scratch) {
+        let dup_ids = groups.len() < spans.len();
+        if cycles::has_cycle(&spans, &by_id, &groups, &mut cycle_scratch) {
             out.cycles += 1;
         }
         walker.prepare_with(&spans, dup_ids);
@@ -296,19 +284,6 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
         }
     }
     out
-}
-
-/// The rows of one span id in a trace's `by_id` order (see `walk_chunk`).
-#[derive(Clone, Copy)]
-pub(super) struct IdGroup {
-    /// where its rows start in `by_id`
-    pub(super) start: usize,
-    /// the service node of its first row
-    pub(super) node: u32,
-    /// its rows are in more than one node
-    pub(super) mixed: bool,
-    /// its rows are marked as having a child in another service
-    marked: bool,
 }
 
 /// A group (trace) id per row, in row order, and the number of groups.
