@@ -6,7 +6,10 @@
 //!
 //! - `om_vnode(attrs, kind TINYINT) -> VARCHAR` and `om_vtype(attrs, kind
 //!   TINYINT) -> VARCHAR`: the virtual node a Client/Producer span calls
-//!   and its type, from one pass over its attributes;
+//!   and its type, each from one pass over its attributes. (JSON text is
+//!   so parsed twice per call span. One function returning both as a
+//!   struct was tried: DataFusion 55 pushes each `get_field` down and
+//!   evaluates the function once per field all the same.)
 //! - `om_json_attr(json VARCHAR, key VARCHAR) -> VARCHAR`: one attribute
 //!   of JSON text (the environment, §1.1);
 //! - `om_json_bad(json VARCHAR) -> BOOLEAN`: the text is not a JSON object
@@ -18,6 +21,8 @@
 //! its JSON text (`200`, `true`); an object, array or null is no value.
 
 use std::sync::Arc;
+
+use std::borrow::Cow;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Int8Type};
@@ -48,7 +53,7 @@ pub fn parse_json(text: &str) -> Option<serde_json::Map<String, Value>> {
 
 /// Attribute `key` of a parsed JSON object: the flat key first, else the
 /// dotted path; strings as they are, numbers and booleans as JSON text.
-pub fn json_attr(obj: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
+pub fn json_attr<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> Option<Cow<'a, str>> {
     let leaf = match obj.get(key) {
         Some(v) => v,
         None => {
@@ -61,9 +66,9 @@ pub fn json_attr(obj: &serde_json::Map<String, Value>, key: &str) -> Option<Stri
         }
     };
     match leaf {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
         _ => None,
     }
 }
@@ -71,7 +76,7 @@ pub fn json_attr(obj: &serde_json::Map<String, Value>, key: &str) -> Option<Stri
 /// For each Client/Producer row, the bit set of [`VNODE_KEYS`] present
 /// with a non-empty value and the value of the highest-priority one;
 /// other rows get `None`. `attrs` is a map column or JSON text.
-fn callee_attrs(args: &[ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, String)>)) -> Result<()> {
+fn callee_attrs(args: &[ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, &str)>)) -> Result<()> {
     let Some(kinds) = args[1].as_primitive_opt::<Int8Type>() else { return exec_err!("{what}: expected a TINYINT kind") };
     let is_call = |i: usize| kinds.is_valid(i) && matches!(i64::from(kinds.value(i)), kind::CLIENT | kind::PRODUCER);
     if let Some(map) = args[0].as_map_opt() {
@@ -111,7 +116,7 @@ fn callee_attrs(args: &[ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, 
                     }
                 }
             }
-            each(Some((found, best.1.to_string())));
+            each(Some((found, best.1)));
         }
         return Ok(());
     }
@@ -122,15 +127,14 @@ fn callee_attrs(args: &[ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, 
             continue;
         }
         let (mut found, mut best) = (0u8, None);
-        if let Some(obj) = texts.get(i).and_then(parse_json) {
-            for (p, key) in VNODE_KEYS.iter().enumerate() {
-                if let Some(v) = json_attr(&obj, key).filter(|v| !v.is_empty()) {
-                    found |= 1 << p;
-                    best.get_or_insert(v);
-                }
+        let obj = texts.get(i).and_then(parse_json);
+        for (p, key) in VNODE_KEYS.iter().enumerate() {
+            if let Some(v) = obj.as_ref().and_then(|o| json_attr(o, key)).filter(|v| !v.is_empty()) {
+                found |= 1 << p;
+                best.get_or_insert(v);
             }
         }
-        each(Some((found, best.unwrap_or_default())));
+        each(Some((found, best.as_deref().unwrap_or_default())));
     }
     Ok(())
 }
@@ -160,7 +164,7 @@ fn json_attr_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
     let mut out = StringBuilder::new();
     for i in 0..args[0].len() {
         let v = match (texts.get(i), keys.get(i)) {
-            (Some(t), Some(k)) => parse_json(t).and_then(|o| json_attr(&o, k)).filter(|v| !v.is_empty()),
+            (Some(t), Some(k)) => parse_json(t).and_then(|o| json_attr(&o, k).map(Cow::into_owned)).filter(|v| !v.is_empty()),
             _ => None,
         };
         out.append_option(v);
@@ -262,6 +266,7 @@ mod tests {
         let bad: Vec<bool> = (0..rows.len()).map(|i| bad.as_boolean().value(i)).collect();
         assert_eq!(bad, vec![false, false, false, false, true, false, false]);
         let obj = parse_json(r#"{"ok":true,"n":1.5,"o":{"x":null}}"#).unwrap();
-        assert_eq!((json_attr(&obj, "ok"), json_attr(&obj, "n"), json_attr(&obj, "o"), json_attr(&obj, "o.x")), (s("true"), s("1.5"), None, None));
+        let get = |k: &str| json_attr(&obj, k).map(Cow::into_owned);
+        assert_eq!((get("ok"), get("n"), get("o"), get("o.x")), (s("true"), s("1.5"), None, None));
     }
 }
