@@ -98,7 +98,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     let bad = files.bad_rows(ctx, &cfg.state_dir).await?;
     // `spans` counts the rows left out; `spans.bad_attributes` rows are
     // kept (without attributes) and so not in it.
-    summary.rows_skipped.insert("spans".into(), bad.by_reason.iter().filter(|(r, _)| !spans::is_kept(r)).map(|(_, n)| n).sum());
+    summary.rows_skipped.insert("spans".into(), bad.skipped);
     for (reason, n) in bad.by_reason {
         summary.rows_skipped.insert(format!("spans.{reason}"), n);
     }

@@ -20,6 +20,9 @@ use super::read_schema;
 #[derive(Debug, Default)]
 pub struct BadRows {
     pub by_reason: BTreeMap<String, usize>,
+    /// rows left out of the view: every reason but [`BAD_ATTRIBUTES`]
+    /// (those spans are kept, without attributes)
+    pub skipped: usize,
     pub per_file: Vec<String>,
 }
 
@@ -51,7 +54,8 @@ impl SpanFiles {
                     None => self.count_bad(ctx, &f.path, expr, attrs).await?,
                 };
                 if !counts.is_empty() {
-                    let skipped: usize = counts.iter().filter(|(r, _)| !super::is_kept(r)).map(|(_, n)| n).sum();
+                    let skipped: usize = counts.iter().filter(|(r, _)| *r != BAD_ATTRIBUTES).map(|(_, n)| n).sum();
+                    out.skipped += skipped;
                     let what = counts.iter().map(|(r, n)| format!("{n} {}", bad_row_reason(r))).collect::<Vec<_>>().join(", ");
                     // One line per file; `run` prints the problems once.
                     out.per_file.push(format!("{}: {skipped} span rows skipped ({what})", f.path));
@@ -102,14 +106,13 @@ impl SpanFiles {
         let df = self.read_source(ctx, vec![path.to_string()]).await?;
         ctx.deregister_table("om_validate")?;
         ctx.register_table("om_validate", df.into_view())?;
-        let bad_attrs = match attrs {
-            Some(a) => format!("CASE WHEN bad IS NULL AND ({a}) THEN '{BAD_ATTRIBUTES}' END"),
-            None => "CAST(NULL AS VARCHAR)".to_string(),
+        // A row left out counts under its reason only; a kept row whose
+        // JSON attributes do not parse under BAD_ATTRIBUTES.
+        let reason = match attrs {
+            Some(a) => format!("COALESCE({expr}, CASE WHEN {a} THEN '{BAD_ATTRIBUTES}' END)"),
+            None => expr.to_string(),
         };
-        let sql = format!(
-            "SELECT COALESCE(bad, bad_attrs) AS bad, COUNT(*) AS n FROM (SELECT bad, {bad_attrs} AS bad_attrs FROM (SELECT *, {expr} AS bad FROM om_validate)) \
-             WHERE bad IS NOT NULL OR bad_attrs IS NOT NULL GROUP BY COALESCE(bad, bad_attrs)"
-        );
+        let sql = format!("SELECT bad, COUNT(*) AS n FROM (SELECT {reason} AS bad FROM om_validate) WHERE bad IS NOT NULL GROUP BY bad");
         let t = crate::engine::query(ctx, &sql).await?;
         ctx.deregister_table("om_validate")?;
         let reasons = crate::table::read::strs(&t, "bad")?;

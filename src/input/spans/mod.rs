@@ -38,12 +38,6 @@ pub use discover::{discover, partition_date, undecodable};
 use discover::{discover_remote, read_remote_schema, read_schema};
 use schema::{BAD, is_pseudo, resolve_columns, select_list, sql_str};
 
-/// Whether rows of a [`BadRows`] reason are kept in the view (flagged,
-/// not skipped): JSON attributes that do not parse.
-pub fn is_kept(reason: &str) -> bool {
-    reason == schema::BAD_ATTRIBUTES
-}
-
 /// What discovery found.
 #[derive(Debug, Default)]
 pub struct SpanFiles {
@@ -146,7 +140,8 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window, 
     }
     let sizes: BTreeMap<PathBuf, u64> = files.listing.iter().map(|(p, _, s, _)| (p.clone(), *s)).collect();
     let mut kept = Vec::new();
-    let mut schema_errors = Vec::new();
+    // The first file's column problem: the run's error if no file is usable.
+    let mut first_schema_error = None;
     for f in std::mem::take(&mut files.read) {
         let fname = f.display().to_string();
         let schema = if remote { read_remote_schema(ctx, &fname, cfg.format).await } else { read_schema(&f, cfg.format) };
@@ -173,7 +168,7 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window, 
             Err(Error::Schema { path, msg }) => {
                 tracing::warn!("skipping span file {path}: {msg}");
                 files.skipped.push(SkippedFile { path: path.clone(), reason: msg.clone() });
-                schema_errors.push(Error::Schema { path, msg });
+                first_schema_error.get_or_insert(Error::Schema { path, msg });
                 continue;
             }
             Err(e) => return Err(e),
@@ -185,8 +180,8 @@ pub async fn register(ctx: &SessionContext, cfg: &SpansConfig, window: &Window, 
         }
         kept.push(f);
     }
-    if kept.is_empty() && !schema_errors.is_empty() {
-        return Err(schema_errors.swap_remove(0));
+    if let (true, Some(e)) = (kept.is_empty(), first_schema_error) {
+        return Err(e);
     }
     files.read = kept;
     files.env_filter = match &cfg.environment {
