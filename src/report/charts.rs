@@ -23,6 +23,25 @@ fn max_or(v: impl Iterator<Item = f64>, min: f64) -> f64 {
     v.fold(min, f64::max) * 1.1
 }
 
+/// Pixels a chart's caption takes above its plot.
+const CAPTION_PX: u32 = 25;
+
+/// A chart's size and the room around its plot, so the plot's height (for
+/// [`legend_room`]) is derived from the numbers the chart is drawn with.
+struct Frame {
+    w: u32,
+    h: u32,
+    margin: u32,
+    x_labels: u32,
+}
+
+impl Frame {
+    /// Pixels between the caption and the x-axis labels.
+    fn plot_px(&self) -> f64 {
+        f64::from(self.h - 2 * self.margin - self.x_labels - CAPTION_PX)
+    }
+}
+
 /// The y axis top that keeps every value of at most `top` below a legend
 /// box of `labels` lines drawn inside the top of a plot `plot_px` high: the
 /// legend then never covers a point, a line or a bar.
@@ -41,11 +60,12 @@ fn tick_decimals(top: f64) -> usize {
 /// p50 and p99 per day (ms). `days` are labels (dates) in order.
 pub fn latency_trend(days: &[String], p50: &[f64], p99: &[f64]) -> String {
     let n = days.len().max(1);
-    let top = legend_room(max_or(p99.iter().chain(p50).copied(), 1.0), 2, 260.0 - 20.0 - 30.0 - 25.0);
-    render(640, 260, |root| {
+    let f = Frame { w: 640, h: 260, margin: 10, x_labels: 30 };
+    let top = legend_room(max_or(p99.iter().chain(p50).copied(), 1.0), 2, f.plot_px());
+    render(f.w, f.h, |root| {
         let mut c = ChartBuilder::on(root)
-            .margin(10)
-            .x_label_area_size(30)
+            .margin(f.margin)
+            .x_label_area_size(f.x_labels)
             .y_label_area_size(55)
             .caption("Latency per day (ms)", ("sans-serif", 15))
             .build_cartesian_2d(0usize..n, 0f64..top)
@@ -119,11 +139,12 @@ pub fn load_vs_rotation(points: &[(String, f64, f64, f64)], max_per_12h: f64, mi
     let xmax = max_or(points.iter().map(|p| p.1).chain([min_single]).chain(min_multi), 4.0).ceil();
     // Room above the highest point for its label (16 px) and the legend.
     let labels = 2 + usize::from(min_multi.is_some());
-    let ymax = legend_room(max_or(points.iter().map(|p| p.2).chain([max_per_12h]), 1.0), labels, 420.0 - 24.0 - 40.0 - 25.0 - 16.0);
-    render(1100, 420, |root| {
+    let f = Frame { w: 1100, h: 420, margin: 12, x_labels: 40 };
+    let ymax = legend_room(max_or(points.iter().map(|p| p.2).chain([max_per_12h]), 1.0), labels, f.plot_px() - 16.0);
+    render(f.w, f.h, |root| {
         let mut c = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(40)
+            .margin(f.margin)
+            .x_label_area_size(f.x_labels)
             .y_label_area_size(55)
             .caption("Load against rotation size (last 4 weeks)", ("sans-serif", 16))
             .build_cartesian_2d(0f64..xmax, 0f64..ymax)
@@ -228,14 +249,15 @@ pub fn weekly_trend(title: &str, unit: &str, weeks: &[String], series: &[Series]
     let n = weeks.len().max(1);
     let top = max_or(series.iter().flat_map(|s| s.values.iter().flatten().copied()).chain(threshold.as_ref().map(|t| t.0)), if counts { 4.0 } else { 1e-9 });
     let labels = series.len() + usize::from(threshold.is_some());
-    let top = legend_room(top, labels, 250.0 - 20.0 - 32.0 - 25.0);
+    let f = Frame { w: 620, h: 250, margin: 10, x_labels: 32 };
+    let top = legend_room(top, labels, f.plot_px());
     let top = if counts { top.ceil().max(4.0) } else { top };
     let decimals = tick_decimals(top);
     let colors = [BLUE, ORANGE, GREY];
-    render(620, 250, |root| {
+    render(f.w, f.h, |root| {
         let mut c = ChartBuilder::on(root)
-            .margin(10)
-            .x_label_area_size(32)
+            .margin(f.margin)
+            .x_label_area_size(f.x_labels)
             .y_label_area_size(58)
             .caption(title, ("sans-serif", 15))
             .build_cartesian_2d(-0.3f64..(n as f64 - 0.7), 0f64..top)
