@@ -4,5 +4,5 @@
 -- pass over the traces finds the rows of `cross_calls`, `virtual_calls` and
 -- `entry_spans` on one machine (their SQL files state what they are), so
 -- every column of `window_spans` is read.
-SELECT day, trace_id, span_id, parent_id, start_ns, duration_ns, service, name, kind, is_error, vnode, vtype
+SELECT day, trace_id, span_id, parent_id, start_ns, duration_ns, service, name, kind, is_error, vnode, vtype, weight
 FROM window_spans

@@ -11,7 +11,8 @@ SELECT c.day,
        p.is_error AS parent_error,
        c.is_error AS child_error,
        p.duration_ns AS parent_ns,
-       c.duration_ns AS child_ns
+       c.duration_ns AS child_ns,
+       c.weight
 FROM window_spans c
 JOIN window_spans p
   ON c.trace_id = p.trace_id AND c.parent_id = p.span_id

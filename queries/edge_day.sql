@@ -4,22 +4,26 @@
 -- is the parent's duration for a Client parent, else the child's; the
 -- child's own duration is the server-side latency. Virtual-node edges take
 -- the Client/Producer span's duration and error, and have no server side.
+-- Counts and sketches are weighted by the trace's weight (SPEC §2.14);
+-- observed_calls counts the calls kept.
 SELECT day, caller, callee, 'service' AS callee_type,
        CASE WHEN parent_kind = 4 OR child_kind = 5 THEN 'async' ELSE 'sync' END AS kind,
-       COUNT(*) AS calls,
-       SUM(CASE WHEN child_error OR (parent_kind IN (3, 4) AND parent_error) THEN 1 ELSE 0 END) AS errors,
-       om_sketch(CASE WHEN parent_kind = 3 THEN parent_ns ELSE child_ns END) AS sketch,
-       om_sketch(child_ns) AS server_sketch
+       SUM(weight) AS calls,
+       SUM(CASE WHEN child_error OR (parent_kind IN (3, 4) AND parent_error) THEN weight ELSE 0.0 END) AS errors,
+       om_sketch(CASE WHEN parent_kind = 3 THEN parent_ns ELSE child_ns END, weight) AS sketch,
+       om_sketch(child_ns, weight) AS server_sketch,
+       COUNT(*) AS observed_calls
 FROM cross_calls
 GROUP BY day, caller, callee,
          CASE WHEN parent_kind = 4 OR child_kind = 5 THEN 'async' ELSE 'sync' END
 UNION ALL
 SELECT day, caller, callee, callee_type,
        CASE WHEN kind = 4 THEN 'async' ELSE 'sync' END AS kind,
-       COUNT(*) AS calls,
-       SUM(CASE WHEN is_error THEN 1 ELSE 0 END) AS errors,
-       om_sketch(duration_ns) AS sketch,
-       CAST(NULL AS BYTEA) AS server_sketch
+       SUM(weight) AS calls,
+       SUM(CASE WHEN is_error THEN weight ELSE 0.0 END) AS errors,
+       om_sketch(duration_ns, weight) AS sketch,
+       CAST(NULL AS BYTEA) AS server_sketch,
+       COUNT(*) AS observed_calls
 FROM virtual_calls
 WHERE callee IS NOT NULL
 GROUP BY day, caller, callee, callee_type, CASE WHEN kind = 4 THEN 'async' ELSE 'sync' END

@@ -3,7 +3,7 @@
 -- read, and whether the span has a child in another service (a Client or
 -- Producer without one calls a virtual node). Only error traces reach Rust.
 WITH err AS (
-  SELECT trace_id, span_id, parent_id, service, name, kind, start_ns, vnode
+  SELECT trace_id, span_id, parent_id, service, name, kind, start_ns, vnode, weight
   FROM window_spans
   WHERE is_error
 ), present AS (
@@ -15,7 +15,7 @@ WITH err AS (
   FROM cross_calls x
   JOIN err e ON x.trace_id = e.trace_id AND x.parent_span_id = e.span_id
 )
-SELECT e.trace_id, e.span_id, e.parent_id, e.service, e.name, e.kind, e.start_ns, e.vnode,
+SELECT e.trace_id, e.span_id, e.parent_id, e.service, e.name, e.kind, e.start_ns, e.vnode, e.weight,
        pr.span_id IS NOT NULL AS parent_present,
        cr.parent_span_id IS NOT NULL AS has_cross_child
 FROM err e

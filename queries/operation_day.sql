@@ -1,8 +1,10 @@
--- Daily partials per (service, operation) (SPEC §2.3).
+-- Daily partials per (service, operation) (SPEC §2.3), weighted as
+-- service_day.sql.
 SELECT day, service, name AS operation,
-       COUNT(*) AS requests,
-       SUM(CASE WHEN is_error THEN 1 ELSE 0 END) AS errors,
-       om_sketch(duration_ns) AS sketch,
-       MAX(duration_ns) AS max_ns
+       SUM(weight) AS requests,
+       SUM(CASE WHEN is_error THEN weight ELSE 0.0 END) AS errors,
+       om_sketch(duration_ns, weight) AS sketch,
+       MAX(duration_ns) AS max_ns,
+       COUNT(*) AS observed_requests
 FROM entry_spans
 GROUP BY day, service, name

@@ -2,13 +2,13 @@
 -- spans of the service (of the operation, if given); latency SLOs count
 -- only non-error spans as valid and call a span good when its duration is
 -- at most latency_ms; availability SLOs call a span good when it is not an
--- error.
+-- error. Each span counts its trace's weight (SPEC §2.14).
 SELECT d.service, d.slo, e.day,
-       COUNT(*) AS valid,
+       SUM(e.weight) AS valid,
        SUM(CASE
-             WHEN d.latency_ms IS NULL THEN CASE WHEN e.is_error THEN 0 ELSE 1 END
-             WHEN CAST(e.duration_ns AS DOUBLE) <= d.latency_ms * 1e6 THEN 1
-             ELSE 0
+             WHEN d.latency_ms IS NULL THEN CASE WHEN e.is_error THEN 0.0 ELSE e.weight END
+             WHEN CAST(e.duration_ns AS DOUBLE) <= d.latency_ms * 1e6 THEN e.weight
+             ELSE 0.0
            END) AS good
 FROM slo_defs d
 JOIN entry_spans e ON e.service = d.service

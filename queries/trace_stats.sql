@@ -3,10 +3,15 @@
 -- more than once (two copies count 2), in all and from `{{day_start_ns}}`
 -- on (the unit's own days; before it lies the slack). Only this per-trace
 -- table is kept in memory.
+-- SPEC §2.14: the sampling evidence of the trace's deciding span — its
+-- root when it has exactly one (span id with no parent), else its earliest
+-- span (ties: smallest SpanId); window_traces.sql turns it into the weight.
 WITH k AS (
-  SELECT trace_id, COUNT(*) AS n,
+  SELECT trace_id, span_id, COUNT(*) AS n,
          SUM(CASE WHEN start_ns >= {{day_start_ns}} THEN 1 ELSE 0 END) AS n_day,
-         MIN(start_ns) AS s, MAX(start_ns) AS l
+         MIN(start_ns) AS s, MAX(start_ns) AS l,
+         MAX(CASE WHEN parent_id IS NULL THEN 1 ELSE 0 END) AS is_root,
+         MAX(sample_weight) AS sw, MAX(sample_rule) AS sr
   FROM spans_read
   GROUP BY trace_id, span_id
 )
@@ -16,6 +21,11 @@ SELECT trace_id,
        SUM(n) AS spans,
        SUM(n_day) AS spans_day,
        SUM(CASE WHEN n > 1 THEN n ELSE 0 END) AS duplicate_rows,
-       SUM(CASE WHEN n > 1 THEN n_day ELSE 0 END) AS duplicate_rows_day
+       SUM(CASE WHEN n > 1 THEN n_day ELSE 0 END) AS duplicate_rows_day,
+       SUM(is_root) AS roots,
+       MAX(CASE WHEN is_root = 1 THEN sw END) AS root_weight,
+       MAX(CASE WHEN is_root = 1 THEN sr END) AS root_rule,
+       first_value(sw ORDER BY s, span_id) AS first_weight,
+       first_value(sr ORDER BY s, span_id) AS first_rule
 FROM k
 GROUP BY trace_id

@@ -3,7 +3,7 @@
 -- without one they are unresolved calls (vnode NULL). A virtual node that
 -- carries the caller's own name makes no edge and is dropped here.
 SELECT s.day, s.service AS caller, s.vnode AS callee, s.vtype AS callee_type,
-       s.kind, s.is_error, s.duration_ns
+       s.kind, s.is_error, s.duration_ns, s.weight
 FROM window_spans s
 WHERE s.kind IN (3, 4)
   AND (s.vnode IS NULL OR s.vnode <> s.service)

@@ -13,6 +13,8 @@ SELECT trace_id,
        CAST(trace_start / 86400000000000 AS INT) AS day,
        CASE WHEN trace_start < {{day_start_ns}} THEN 2
             WHEN trace_last >= {{seam_start_ns}} THEN 1
-            ELSE 0 END AS class
+            ELSE 0 END AS class,
+       CASE WHEN roots = 1 THEN COALESCE(root_weight, 1.0) ELSE COALESCE(first_weight, 1.0) END AS weight,
+       CASE WHEN roots = 1 THEN root_rule ELSE first_rule END AS rule
 FROM trace_stats
 WHERE trace_start < {{day_end_ns}}

@@ -48,13 +48,17 @@ pub struct UnitCounts {
     /// traces whose parent references loop (per-trace pass only)
     #[serde(default)]
     pub traces_with_cycles: i64,
+    /// §2.14: the unit's traces by the rule that decided their weight
+    #[serde(default)]
+    pub sampling: crate::analysis::window::SamplingCounts,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Meta {
     counts: UnitCounts,
-    /// (hex trace id, signal service, signal operation, signal start, culprit)
-    attributed: Vec<(String, String, String, i64, String)>,
+    /// (hex trace id, signal service, signal operation, signal start,
+    /// culprit, the trace's weight)
+    attributed: Vec<(String, String, String, i64, String, f64)>,
     tables: Vec<String>,
 }
 
@@ -151,7 +155,7 @@ impl DayCache {
         let attributed = meta
             .attributed
             .into_iter()
-            .map(|(t, s, o, st, c)| Attributed { trace_id: unhex(&t), signal_service: s, signal_operation: o, signal_start: st, culprit_service: c })
+            .map(|(t, s, o, st, c, weight)| Attributed { trace_id: unhex(&t), signal_service: s, signal_operation: o, signal_start: st, culprit_service: c, weight })
             .collect();
         Ok(Some(Entry { counts: meta.counts, tables, attributed }))
     }
@@ -170,7 +174,7 @@ impl DayCache {
             attributed: entry
                 .attributed
                 .iter()
-                .map(|a| (hex(&a.trace_id), a.signal_service.clone(), a.signal_operation.clone(), a.signal_start, a.culprit_service.clone()))
+                .map(|a| (hex(&a.trace_id), a.signal_service.clone(), a.signal_operation.clone(), a.signal_start, a.culprit_service.clone(), a.weight))
                 .collect(),
             tables: entry.tables.iter().map(|(t, _)| t.clone()).collect(),
         };

@@ -38,6 +38,8 @@ pub struct Summary {
     /// SPEC §4: traces whose parent references loop, cut where they loop
     /// (found by the per-trace pass; `None` on a cluster, which runs SQL)
     pub traces_with_cycles: Option<i64>,
+    /// §2.14: how the window's traces were weighted
+    pub sampling: SamplingSummary,
     /// most buckets of hash(TraceId) a day was processed in
     pub trace_buckets: usize,
     /// days taken from the per-day cache / computed by this run
@@ -47,6 +49,42 @@ pub struct Summary {
     pub problems: Vec<String>,
     pub stages: Vec<Stage>,
     pub wall_seconds: f64,
+}
+
+/// SPEC §2.14 `summary.json` `sampling`.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct SamplingSummary {
+    /// traces whose weight came from each rule (w = 1 from `th:0` too)
+    pub by_source: SamplingSources,
+    /// traces whose deciding span held an unusable value (weight 1)
+    pub invalid: i64,
+    /// traces with weight > 1
+    pub weighted_traces: i64,
+    /// the traces the window's traces stand for (rounded sum of weights)
+    pub estimated_traces: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct SamplingSources {
+    pub tracestate: i64,
+    pub sample_rate: i64,
+    pub jaeger: i64,
+}
+
+impl SamplingSummary {
+    pub fn of(c: &crate::analysis::window::SamplingCounts) -> SamplingSummary {
+        SamplingSummary {
+            by_source: SamplingSources { tracestate: c.tracestate, sample_rate: c.sample_rate, jaeger: c.jaeger },
+            invalid: c.invalid,
+            weighted_traces: c.weighted_traces,
+            estimated_traces: c.estimated_traces.round() as i64,
+        }
+    }
+
+    /// Whether any figure is an estimate (a trace stands for more than one).
+    pub fn estimated(&self) -> bool {
+        self.weighted_traces > 0
+    }
 }
 
 impl Summary {

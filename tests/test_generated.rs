@@ -4,6 +4,9 @@
 
 mod common;
 
+#[path = "sampling/copies.rs"]
+mod sampling_copies;
+
 use chrono::NaiveDate;
 use common::reference::{self, meets_contract};
 use common::*;
@@ -14,7 +17,7 @@ fn generated_week_matches_the_reference_counts_and_quantile_contract() {
     let dir = tmp();
     let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     // ClickHouse export order: a trace's spans scattered through each day.
-    let opt = GenOptions { out: dir.path().to_path_buf(), services: 24, days: 3, spans_per_day: 40_000, seed: 11, end, layout: Layout::Clickhouse };
+    let opt = GenOptions { out: dir.path().to_path_buf(), services: 24, days: 3, spans_per_day: 40_000, seed: 11, end, layout: Layout::Clickhouse, sampling: None };
     let rep = generate(&opt, |_, _| {}).unwrap();
     assert!(rep.spans >= 120_000);
     let cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &Default::default()).unwrap();
@@ -147,7 +150,7 @@ fn clickhouse_order_and_trace_order_give_identical_tables() {
     let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let run_layout = |layout: Layout| {
         let dir = tmp();
-        let opt = GenOptions { out: dir.path().to_path_buf(), services: 16, days: 2, spans_per_day: 30_000, seed: 21, end, layout };
+        let opt = GenOptions { out: dir.path().to_path_buf(), services: 16, days: 2, spans_per_day: 30_000, seed: 21, end, layout, sampling: None };
         generate(&opt, |_, _| {}).unwrap();
         let cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &Default::default()).unwrap();
         (run(&cfg), dir)

@@ -3,6 +3,9 @@
 
 mod common;
 
+#[path = "sampling/fixtures.rs"]
+mod sampling_fixtures;
+
 use common::*;
 
 const T1: &str = "aa000000000000000000000000000001";

@@ -25,16 +25,16 @@ fn run_writes_every_table_with_the_spec_columns() {
     let data = out.join("data");
     assert_eq!(
         header(&data.join("services.csv")),
-        "service,team,requests,root_requests,errors,error_rate,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms"
+        "service,team,requests,root_requests,errors,error_rate,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms,observed_requests"
     );
     assert_eq!(
         header(&data.join("operations.csv")),
-        "service,operation,team,requests,errors,error_rate,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms"
+        "service,operation,team,requests,errors,error_rate,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms,observed_requests"
     );
     assert_eq!(header(&data.join("service_daily.csv")), "service,date,requests,errors,p50_ms,p99_ms");
     assert_eq!(
         header(&data.join("edges.csv")),
-        "caller,callee,callee_type,kind,calls,errors,error_rate,p50_ms,p90_ms,p99_ms,server_p50_ms,server_p99_ms,caller_team,callee_team"
+        "caller,callee,callee_type,kind,calls,errors,error_rate,p50_ms,p90_ms,p99_ms,server_p50_ms,server_p99_ms,caller_team,callee_team,observed_calls"
     );
     for (t, cols) in [
         ("team_graph", "caller_team,callee_team,calls,errors"),

@@ -40,6 +40,8 @@ pub struct Attributed {
     pub signal_operation: String,
     pub signal_start: i64,
     pub culprit_service: String,
+    /// the trace's weight (SPEC §2.14): the signals it stands for
+    pub weight: f64,
 }
 
 /// The walk for one trace's error spans; returns (signal, culprit) pairs.
@@ -97,8 +99,11 @@ pub async fn attribute(ctx: &SessionContext) -> Result<Vec<Attributed>> {
     let vnode = read::strs(&t, "vnode")?;
     let present = read::bools(&t, "parent_present")?;
     let cross = read::bools(&t, "has_cross_child")?;
+    let weight = read::f64s(&t, "weight")?;
     let mut by_trace: BTreeMap<Vec<u8>, Vec<ErrSpan>> = BTreeMap::new();
+    let mut trace_weight: HashMap<Vec<u8>, f64> = HashMap::new();
     for r in 0..trace.len() {
+        trace_weight.entry(trace[r].clone().unwrap_or_default()).or_insert(weight[r].unwrap_or(1.0));
         by_trace.entry(trace[r].clone().unwrap_or_default()).or_default().push(ErrSpan {
             span_id: span[r].clone().unwrap_or_default(),
             parent_id: parent[r].clone(),
@@ -113,8 +118,10 @@ pub async fn attribute(ctx: &SessionContext) -> Result<Vec<Attributed>> {
     }
     let mut out = vec![];
     for (tid, spans) in by_trace {
+        let weight = trace_weight.get(&tid).copied().unwrap_or(1.0);
         for (sig, cul) in walk_trace(&spans) {
             out.push(Attributed {
+                weight,
                 trace_id: tid.clone(),
                 signal_service: spans[sig].service.clone(),
                 signal_operation: spans[sig].name.clone(),
@@ -136,25 +143,28 @@ fn culprit_team(org: &Org, name: &str) -> String {
     org.service_team(name)
 }
 
-/// `attribution`, `team_errors` and `misrouted` (SPEC §3).
+/// `attribution`, `team_errors` and `misrouted` (SPEC §3). Signals count
+/// their trace's weight (SPEC §2.14), written rounded; incidents are not
+/// sampled and count once.
 pub fn tables(org: &Org, found: &[Attributed], incidents: &[Incident]) -> Result<AttributionTables> {
-    let mut groups: BTreeMap<(String, String, String, String), i64> = BTreeMap::new();
-    let mut surfaced: BTreeMap<String, i64> = BTreeMap::new();
-    let mut caused: BTreeMap<String, i64> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String, String, String), f64> = BTreeMap::new();
+    let mut surfaced: BTreeMap<String, f64> = BTreeMap::new();
+    let mut caused: BTreeMap<String, f64> = BTreeMap::new();
     for a in found {
         let ct = culprit_team(org, &a.culprit_service);
         let st = org.service_team(&a.signal_service);
         *groups
             .entry((a.signal_service.clone(), a.signal_operation.clone(), a.culprit_service.clone(), ct.clone()))
-            .or_default() += 1;
+            .or_default() += a.weight;
         if st != ct {
-            *surfaced.entry(st).or_default() += 1;
-            *caused.entry(ct).or_default() += 1;
+            *surfaced.entry(st).or_default() += a.weight;
+            *caused.entry(ct).or_default() += a.weight;
         }
     }
+    let count = |w: f64| i(w.round() as i64);
     let mut attribution = Rows::new(&[("signal_service", Text), ("signal_operation", Text), ("culprit_service", Text), ("culprit_team", Text), ("traces", Int)]);
     for ((ss, so, cs, ct), n) in groups {
-        attribution.push(vec![s(ss), s(so), s(cs), s(ct), i(n)]);
+        attribution.push(vec![s(ss), s(so), s(cs), s(ct), count(n)]);
     }
     let mut teams = org.known_teams();
     for t in surfaced.keys().chain(caused.keys()) {
@@ -166,8 +176,8 @@ pub fn tables(org: &Org, found: &[Attributed], incidents: &[Incident]) -> Result
     for t in teams {
         team_errors.push(vec![
             s(t.as_str()),
-            i(surfaced.get(&t).copied().unwrap_or(0)),
-            i(caused.get(&t).copied().unwrap_or(0)),
+            count(surfaced.get(&t).copied().unwrap_or(0.0)),
+            count(caused.get(&t).copied().unwrap_or(0.0)),
         ]);
     }
     // The earliest signal of each trace decides an incident's culprit.

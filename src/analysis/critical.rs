@@ -164,38 +164,40 @@ pub fn walk(spans: &[Span], root: usize) -> BTreeMap<u32, i64> {
 pub async fn weekly(ctx: &SessionContext, min_requests: i64) -> Result<Table> {
     let roots = engine::query(ctx, "SELECT root_service, root_operation, SUM(requests) AS requests, SUM(root_ns) AS root_ns FROM cp_roots_day GROUP BY root_service, root_operation").await?;
     let nodes = engine::query(ctx, "SELECT root_service, root_operation, node, SUM(on_path) AS on_path, SUM(credit_ns) AS credit_ns FROM cp_nodes_day GROUP BY root_service, root_operation, node").await?;
-    let mut per_root: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-    let (rs, ro, rq, rn) = (read::strs(&roots, "root_service")?, read::strs(&roots, "root_operation")?, read::i64s(&roots, "requests")?, read::i64s(&roots, "root_ns")?);
+    // Weighted sums (SPEC §2.14): counts written rounded, figures from
+    // the exact sums, the threshold compared with the weighted requests.
+    let mut per_root: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
+    let (rs, ro, rq, rn) = (read::strs(&roots, "root_service")?, read::strs(&roots, "root_operation")?, read::f64s(&roots, "requests")?, read::f64s(&roots, "root_ns")?);
     for k in 0..rs.len() {
-        per_root.insert((rs[k].clone().unwrap_or_default(), ro[k].clone().unwrap_or_default()), (rq[k].unwrap_or(0), rn[k].unwrap_or(0)));
+        per_root.insert((rs[k].clone().unwrap_or_default(), ro[k].clone().unwrap_or_default()), (rq[k].unwrap_or(0.0), rn[k].unwrap_or(0.0)));
     }
     let (ns_, no, nn, np, nc) = (
         read::strs(&nodes, "root_service")?,
         read::strs(&nodes, "root_operation")?,
         read::strs(&nodes, "node")?,
-        read::i64s(&nodes, "on_path")?,
-        read::i64s(&nodes, "credit_ns")?,
+        read::f64s(&nodes, "on_path")?,
+        read::f64s(&nodes, "credit_ns")?,
     );
-    let mut rows: Vec<(String, String, String, i64, i64, i64, i64)> = vec![];
+    let mut rows: Vec<(String, String, String, f64, f64, f64, f64)> = vec![];
     for k in 0..ns_.len() {
         let key = (ns_[k].clone().unwrap_or_default(), no[k].clone().unwrap_or_default());
         let Some(&(requests, root_ns)) = per_root.get(&key) else { continue };
-        if requests < min_requests {
+        if requests < min_requests as f64 {
             continue;
         }
-        rows.push((key.0, key.1, nn[k].clone().unwrap_or_default(), requests, np[k].unwrap_or(0), nc[k].unwrap_or(0), root_ns));
+        rows.push((key.0, key.1, nn[k].clone().unwrap_or_default(), requests, np[k].unwrap_or(0.0), nc[k].unwrap_or(0.0), root_ns));
     }
-    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)).then(b.5.cmp(&a.5)).then(a.2.cmp(&b.2)));
+    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)).then(b.5.total_cmp(&a.5)).then(a.2.cmp(&b.2)));
     let mut out = Rows::new(&[("root_service", Text), ("root_operation", Text), ("node", Text), ("requests", Int), ("on_path", Int), ("mean_ms", Float), ("share", Float)]);
     for (svc, op, node, requests, on_path, credit, root_ns) in rows {
         out.push(vec![
             s(svc),
             s(op),
             s(node),
-            i(requests),
-            i(on_path),
-            f(credit as f64 / requests as f64 / 1e6),
-            f(if root_ns > 0 { credit as f64 / root_ns as f64 } else { 0.0 }),
+            i(requests.round() as i64),
+            i(on_path.round() as i64),
+            f(credit / requests / 1e6),
+            f(if root_ns > 0.0 { credit / root_ns } else { 0.0 }),
         ]);
     }
     out.finish()

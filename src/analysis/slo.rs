@@ -73,25 +73,27 @@ pub async fn daily(ctx: &SessionContext, have_anchored: bool) -> Result<i64> {
 /// The `slos` table from `slo_day`.
 pub async fn slos(ctx: &SessionContext, org: &Org) -> Result<Table> {
     let t = engine::query(ctx, "SELECT service, slo, SUM(valid) AS valid, SUM(good) AS good FROM slo_day GROUP BY service, slo").await?;
-    let (svc, slo, valid, good) = (read::strs(&t, "service")?, read::strs(&t, "slo")?, read::i64s(&t, "valid")?, read::i64s(&t, "good")?);
-    let counts: HashMap<(String, String), (i64, i64)> = (0..svc.len())
-        .map(|r| ((svc[r].clone().unwrap_or_default(), slo[r].clone().unwrap_or_default()), (valid[r].unwrap_or(0), good[r].unwrap_or(0))))
+    // Weighted sums (SPEC §2.14): written rounded; the figures from the
+    // exact sums.
+    let (svc, slo, valid, good) = (read::strs(&t, "service")?, read::strs(&t, "slo")?, read::f64s(&t, "valid")?, read::f64s(&t, "good")?);
+    let counts: HashMap<(String, String), (f64, f64)> = (0..svc.len())
+        .map(|r| ((svc[r].clone().unwrap_or_default(), slo[r].clone().unwrap_or_default()), (valid[r].unwrap_or(0.0), good[r].unwrap_or(0.0))))
         .collect();
     let mut rows = Rows::new(&[("service", Text), ("slo", Text), ("kind", Text), ("objective", Float), ("latency_ms", Float), ("valid", Int), ("good", Int), ("attainment", Float), ("met", Bool), ("error_budget", Float), ("budget_used", Float)]);
     for e in &org.catalog.entries {
         for sl in &e.slos {
-            let (valid, good) = counts.get(&(e.name.clone(), sl.name.clone())).copied().unwrap_or((0, 0));
-            let attainment = (valid > 0).then(|| good as f64 / valid as f64);
-            let budget = (1.0 - sl.objective) * valid as f64;
-            let used = (valid > 0 && budget > 0.0).then(|| (valid - good) as f64 / budget);
+            let (valid, good) = counts.get(&(e.name.clone(), sl.name.clone())).copied().unwrap_or((0.0, 0.0));
+            let attainment = (valid > 0.0).then(|| good / valid);
+            let budget = (1.0 - sl.objective) * valid;
+            let used = (valid > 0.0 && budget > 0.0).then(|| (valid - good) / budget);
             rows.push(vec![
                 s(e.name.as_str()),
                 s(sl.name.as_str()),
                 s(if sl.latency_ms.is_some() { "latency" } else { "availability" }),
                 f(sl.objective),
                 fo(sl.latency_ms),
-                i(valid),
-                i(good),
+                i(valid.round() as i64),
+                i(good.round() as i64),
                 fo(attainment),
                 bo(attainment.map(|a| a >= sl.objective)),
                 f(budget),

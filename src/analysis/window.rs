@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::array::{Array, AsArray, BooleanArray};
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, Float64Array, RecordBatch};
 use datafusion::arrow::compute::{cast, filter_record_batch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
@@ -74,6 +74,55 @@ pub struct ScopeCounts {
     pub dups_day: i64,
     pub traces: i64,
     pub spans_in_window: i64,
+    pub sampling: SamplingCounts,
+}
+
+/// SPEC §2.14: the traces taken, by the rule that decided their weight
+/// (`summary.json` `sampling`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SamplingCounts {
+    pub tracestate: i64,
+    pub sample_rate: i64,
+    pub jaeger: i64,
+    /// a present but unusable value (weight 1)
+    pub invalid: i64,
+    /// traces with weight > 1
+    pub weighted_traces: i64,
+    /// the sum of the traces' weights
+    pub estimated_traces: f64,
+}
+
+impl std::ops::AddAssign for SamplingCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.tracestate += o.tracestate;
+        self.sample_rate += o.sample_rate;
+        self.jaeger += o.jaeger;
+        self.invalid += o.invalid;
+        self.weighted_traces += o.weighted_traces;
+        self.estimated_traces += o.estimated_traces;
+    }
+}
+
+impl SamplingCounts {
+    /// The counts of the traces of `table` (columns `weight`, `rule`).
+    fn of(table: &crate::table::Table) -> Result<SamplingCounts> {
+        use crate::engine::sampling::rule;
+        let (ws, rs) = (crate::table::read::f64s(table, "weight")?, crate::table::read::i64s(table, "rule")?);
+        let mut c = SamplingCounts::default();
+        for (w, r) in ws.into_iter().zip(rs) {
+            let w = w.unwrap_or(1.0);
+            match r.map(|r| r as i8) {
+                Some(rule::TRACESTATE) => c.tracestate += 1,
+                Some(rule::SAMPLE_RATE) => c.sample_rate += 1,
+                Some(rule::JAEGER) => c.jaeger += 1,
+                Some(rule::INVALID) => c.invalid += 1,
+                _ => {}
+            }
+            c.weighted_traces += (w > 1.0) as i64;
+            c.estimated_traces += w;
+        }
+        Ok(c)
+    }
 }
 
 impl std::ops::AddAssign for ScopeCounts {
@@ -84,11 +133,12 @@ impl std::ops::AddAssign for ScopeCounts {
         self.dups_day += o.dups_day;
         self.traces += o.traces;
         self.spans_in_window += o.spans_in_window;
+        self.sampling += o.sampling;
     }
 }
 
 /// The columns of `window_spans`.
-const SPAN_COLUMNS: &str = "trace_id, span_id, parent_id, start_ns, duration_ns, service, name, kind, is_error, vnode, vtype, day";
+const SPAN_COLUMNS: &str = "trace_id, span_id, parent_id, start_ns, duration_ns, service, name, kind, is_error, vnode, vtype, day, weight";
 
 /// A body unit: registers the `spans_read` view, materialises the per-trace
 /// statistics and `window_traces`, then every span read with its trace's
@@ -122,8 +172,10 @@ pub async fn build(ctx: &SessionContext, scope: &Scope, shuffled: Option<&Path>)
     let mut counts = ScopeCounts { spans, spans_day, dups, dups_day, ..Default::default() };
     engine::materialize(ctx, "window_traces", &render(queries::WINDOW_TRACES, &p)).await?;
     ctx.deregister_table("trace_stats")?;
-    counts.traces = engine::scalar_i64(ctx, "SELECT COUNT(*) FROM window_traces WHERE class = 0").await?;
-    engine::materialize(ctx, "seam_ids", "SELECT trace_id FROM window_traces WHERE class = 1").await?;
+    let taken = engine::query(ctx, "SELECT weight, rule FROM window_traces WHERE class = 0").await?;
+    counts.traces = taken.num_rows() as i64;
+    counts.sampling = SamplingCounts::of(&taken)?;
+    engine::materialize(ctx, "seam_ids", "SELECT trace_id, weight, rule FROM window_traces WHERE class = 1").await?;
     engine::materialize(ctx, "window_spans_all", queries::WINDOW_SPANS).await?;
     engine::view(ctx, "window_spans", &format!("SELECT {SPAN_COLUMNS} FROM window_spans_all WHERE class = 0")).await?;
     engine::materialize(ctx, "seam_spans", &format!("SELECT {SPAN_COLUMNS} FROM window_spans_all WHERE class = 1")).await?;
@@ -144,18 +196,32 @@ pub async fn seam(ctx: &SessionContext, ids: &crate::table::Table, head: crate::
     // tables are small (only traces crossing midnight), and on a Ballista
     // cluster the UNION of a scan with a semi join made a stage whose task
     // metrics the scheduler rejected, so the job never finished (#17).
-    let keep: std::collections::HashSet<Vec<u8>> = crate::table::read::bins(ids, "trace_id")?.into_iter().flatten().collect();
+    // The spans after midnight take their trace's weight, decided among
+    // its spans up to midnight (SPEC §2.14; the deciding span is nearly
+    // always there: a root or the earliest span).
+    let weights: std::collections::HashMap<Vec<u8>, f64> = crate::table::read::bins(ids, "trace_id")?
+        .into_iter()
+        .zip(crate::table::read::f64s(ids, "weight")?)
+        .filter_map(|(id, w)| Some((id?, w.unwrap_or(1.0))))
+        .collect();
     let mut batches = head.batches;
     for b in tail.batches {
         let Some(col) = b.column_by_name("trace_id") else { continue };
         let ids = cast(col, &DataType::Binary)?;
         let ids = ids.as_binary::<i32>();
-        let mask: BooleanArray = (0..ids.len()).map(|i| Some(!ids.is_null(i) && keep.contains(ids.value(i)))).collect();
-        batches.push(filter_record_batch(&b, &mask)?);
+        let mask: BooleanArray = (0..ids.len()).map(|i| Some(!ids.is_null(i) && weights.contains_key(ids.value(i)))).collect();
+        let kept = filter_record_batch(&b, &mask)?;
+        let kept_ids = cast(kept.column_by_name("trace_id").expect("filtered from a batch with it"), &DataType::Binary)?;
+        let w: Float64Array = kept_ids.as_binary::<i32>().iter().map(|id| id.and_then(|id| weights.get(id).copied())).collect();
+        let mut cols = kept.columns().to_vec();
+        let at = kept.schema().index_of("weight")?;
+        cols[at] = cast(&w, kept.schema().field(at).data_type())?;
+        batches.push(RecordBatch::try_new(kept.schema(), cols)?);
     }
     let spans = batches.iter().map(|b| b.num_rows()).sum::<usize>() as i64;
     engine::register_batches(ctx, "window_spans", &head.schema, batches).await?;
-    Ok(ScopeCounts { traces: ids.num_rows() as i64, spans_in_window: spans, ..Default::default() })
+    let sampling = SamplingCounts::of(ids)?;
+    Ok(ScopeCounts { traces: ids.num_rows() as i64, spans_in_window: spans, sampling, ..Default::default() })
 }
 
 /// The SQL of the slack after the window for the last day's seam.

@@ -32,6 +32,13 @@ pub struct Args {
     /// files) or `trace` (a trace's spans adjacent).
     #[arg(long, value_enum, default_value = "clickhouse")]
     pub layout: crate::generate::Layout,
+    /// Keep only a sample of the traces, with the evidence a real pipeline
+    /// writes (SPEC §2.14): `head:P` (TraceState th), `tail:P` (errors kept,
+    /// the rest with probability P), `jaeger:P` (sampler tags on the root),
+    /// `sample-rate:N` (the SampleRate attribute). --spans-per-day counts
+    /// the spans before sampling.
+    #[arg(long)]
+    pub sampling: Option<crate::generate::sampling::Policy>,
 }
 
 pub fn run(a: Args) -> Result<u8> {
@@ -48,13 +55,16 @@ pub fn run(a: Args) -> Result<u8> {
         }
     }
     prepare_out(&a.out)?;
-    let opt = GenOptions { out: a.out, services: a.services, days: a.days, spans_per_day: a.spans_per_day, seed: a.seed, end, layout: a.layout };
+    let opt = GenOptions { out: a.out, services: a.services, days: a.days, spans_per_day: a.spans_per_day, seed: a.seed, end, layout: a.layout, sampling: a.sampling };
     let marker = opt.out.join(GENERATED_MARKER);
     std::fs::create_dir_all(&opt.out).map_err(|e| Error::io(&opt.out, e))?;
     std::fs::write(&marker, "Written by `ownermap generate`; a later generate into this folder replaces its files.\n")
         .map_err(|e| Error::io(&marker, e))?;
     let r = generate(&opt, |day, n| tracing::info!("generated {day}: {n} spans"))?;
     tracing::info!("wrote {} spans in {} traces, {} files, under {}", r.spans, r.traces, r.files, opt.out.display());
+    if r.dropped > 0 {
+        tracing::info!("sampling left out {} spans", r.dropped);
+    }
     Ok(exit::OK)
 }
 

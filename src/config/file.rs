@@ -177,6 +177,7 @@ pub struct RawSpans {
     pub timestamp_unit: Option<String>,
     pub service_from: Option<ServiceFrom>,
     pub root_parent: Option<String>,
+    pub sampling: Option<String>,
     #[serde(default)]
     pub columns: BTreeMap<String, String>,
 }

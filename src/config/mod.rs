@@ -75,6 +75,19 @@ pub struct SpansConfig {
     pub root_parent: Option<String>,
     /// canonical column name → name in the user's files.
     pub columns: BTreeMap<String, String>,
+    /// SPEC §2.14: read each trace's adjusted count (`auto`) or count
+    /// every trace once (`off`)
+    pub sampling: Sampling,
+}
+
+/// `[spans] sampling` (SPEC §2.14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sampling {
+    /// the adjusted count from the trace's deciding span
+    #[default]
+    Auto,
+    /// every trace counts once
+    Off,
 }
 
 /// The report window: `days` whole UTC days ending with `end`.
@@ -229,6 +242,11 @@ impl Config {
             service_from: raw.spans.service_from.clone(),
             root_parent: raw.spans.root_parent.clone(),
             columns: raw.spans.columns.clone(),
+            sampling: match raw.spans.sampling.as_deref().unwrap_or("auto") {
+                "auto" => Sampling::Auto,
+                "off" => Sampling::Off,
+                other => return Err(Error::Config(format!("spans.sampling = {other:?}: expected auto or off"))),
+            },
         };
         let catalog = match raw.catalog {
             None => vec![],

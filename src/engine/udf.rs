@@ -1,7 +1,10 @@
 //! The pipeline's own SQL functions. Every session (local, tests, and any
 //! cluster executor) registers exactly these through [`register`].
 //!
-//! - `om_sketch(duration_ns BIGINT) -> BINARY`: aggregate into a [`Sketch`].
+//! - `om_sketch(duration_ns BIGINT, weight DOUBLE) -> BINARY`: aggregate
+//!   into a [`Sketch`], each value counting `weight` times (SPEC §2.14).
+//! - `om_weighted_median(value DOUBLE, weight DOUBLE) -> DOUBLE`: the exact
+//!   median of the weighted values (SPEC §2.5 with §2.14).
 //! - `om_sketch_merge(sketch BINARY) -> BINARY`: merge sketches (daily → weekly).
 //! - `om_quantile(sketch BINARY, q DOUBLE) -> DOUBLE`: quantile in ms.
 //! - `om_id(id VARCHAR) -> BINARY` and `om_bin_id(id BINARY) -> BINARY`:
@@ -13,7 +16,9 @@
 //!   accepts; NULL or blank is 0; NULL means none of them (an unusable row).
 //! - `om_blank(s VARCHAR) -> BOOLEAN`: NULL, empty or only whitespace.
 //! - the attribute functions (`om_vnode`, `om_vtype`, `om_json_attr`,
-//!   `om_json_bad`) live in [`super::attrs`] and are registered here too.
+//!   `om_json_bad`) live in [`super::attrs`], the sampling functions
+//!   (`om_sample_weight`, `om_sample_rule`) in [`super::sampling`]; both are
+//!   registered here too.
 //!
 //! The span-normalising functions replace per-row string SQL (`upper`,
 //! `trim`, `replace`, seven map lookups) that made up a third of the scan.
@@ -23,7 +28,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, BooleanArray, Float64Array, Int8Array, Int64Array,
 };
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
     Accumulator, ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, create_udaf,
@@ -47,8 +52,11 @@ impl Accumulator for SketchAcc {
             return merge_binary_into(&mut self.sketch, &values[0]);
         }
         let arr: &Int64Array = values[0].as_primitive::<Int64Type>();
-        for v in arr.iter().flatten() {
-            self.sketch.add(v);
+        let weights = values[1].as_primitive::<Float64Type>();
+        for (v, w) in arr.iter().zip(weights.iter()) {
+            if let (Some(v), Some(w)) = (v, w) {
+                self.sketch.add_weighted(v, w);
+            }
         }
         Ok(())
     }
@@ -57,13 +65,56 @@ impl Accumulator for SketchAcc {
     }
     fn size(&self) -> usize {
         // A fair proxy for the buckets held without walking them.
-        std::mem::size_of::<Self>() + (self.sketch.count().min(4096) as usize) * 32
+        std::mem::size_of::<Self>() + self.sketch.buckets() * 32
     }
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
         Ok(vec![self.evaluate()?])
     }
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         merge_binary_into(&mut self.sketch, &states[0])
+    }
+}
+
+/// `om_weighted_median(value DOUBLE, weight DOUBLE)`: the median of the
+/// values, each standing for `weight` copies (SPEC §2.14), as
+/// [`crate::sketch::weighted_quantile_cont`] computes it; exact, so it
+/// keeps every pair (used per SLO edge over the requests that call it).
+#[derive(Debug, Default)]
+struct WeightedMedianAcc {
+    pairs: Vec<(f64, f64)>,
+}
+
+impl WeightedMedianAcc {
+    fn take(&mut self, values: &ArrayRef, weights: &ArrayRef) {
+        let (v, w) = (values.as_primitive::<Float64Type>(), weights.as_primitive::<Float64Type>());
+        self.pairs.extend(v.iter().zip(w.iter()).filter_map(|(v, w)| Some((v?, w?))));
+    }
+}
+
+impl Accumulator for WeightedMedianAcc {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.take(&values[0], &values[1]);
+        Ok(())
+    }
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        Ok(ScalarValue::Float64(crate::sketch::weighted_quantile_cont(self.pairs.clone(), 0.5)))
+    }
+    fn size(&self) -> usize {
+        std::mem::size_of::<Self>() + self.pairs.capacity() * 16
+    }
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let (v, w): (Vec<f64>, Vec<f64>) = self.pairs.iter().copied().unzip();
+        let list = |x: Vec<f64>| ScalarValue::List(ScalarValue::new_list_nullable(&x.into_iter().map(|f| ScalarValue::Float64(Some(f))).collect::<Vec<_>>(), &DataType::Float64));
+        Ok(vec![list(v), list(w)])
+    }
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let (vs, ws) = (states[0].as_list::<i32>(), states[1].as_list::<i32>());
+        for k in 0..vs.len() {
+            if vs.is_valid(k) && ws.is_valid(k) {
+                self.take(&vs.value(k), &ws.value(k));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -337,9 +388,21 @@ pub fn register(ctx: &SessionContext) {
     ctx.register_udf(array_fn("om_status", 1, DataType::Int8, |a| spelled_fn(a, "STATUS_CODE_", &STATUSES, "om_status")));
     ctx.register_udf(array_fn("om_blank", 1, DataType::Boolean, blank_fn));
     super::attrs::register(ctx);
+    super::sampling::register(ctx);
+    ctx.register_udaf(create_udaf(
+        "om_weighted_median",
+        vec![DataType::Float64, DataType::Float64],
+        Arc::new(DataType::Float64),
+        Volatility::Immutable,
+        Arc::new(|_| Ok(Box::new(WeightedMedianAcc::default()))),
+        Arc::new(vec![
+            DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true))),
+            DataType::List(Arc::new(Field::new_list_field(DataType::Float64, true))),
+        ]),
+    ));
     ctx.register_udaf(create_udaf(
         "om_sketch",
-        vec![DataType::Int64],
+        vec![DataType::Int64, DataType::Float64],
         Arc::new(DataType::Binary),
         Volatility::Immutable,
         Arc::new(|_| Ok(Box::new(SketchAcc::default()))),

@@ -11,6 +11,7 @@
 pub mod files;
 pub mod org;
 pub mod rng;
+pub mod sampling;
 pub mod traces;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,9 @@ pub struct GenOptions {
     pub end: NaiveDate,
     /// how spans are ordered in the files
     pub layout: Layout,
+    /// which traces are kept, and the sampling evidence they carry
+    /// (SPEC §2.14); `None`: every trace, unsampled
+    pub sampling: Option<sampling::Policy>,
 }
 
 /// The order of spans in the generated files.
@@ -54,6 +58,8 @@ pub enum Layout {
 #[derive(Debug, Default)]
 pub struct GenReport {
     pub spans: u64,
+    /// spans of traces a sampling policy dropped (not written)
+    pub dropped: u64,
     pub traces: u64,
     pub files: usize,
 }
@@ -74,6 +80,7 @@ fn canon(org: &Org, s: GenSpan) -> CanonSpan {
         service,
         scope_name: "ownermap-generator".into(),
         scope_version: "1".into(),
+        trace_state: s.trace_state,
         span_attrs: s.attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         duration_ns: s.duration_ns,
         status: STATUS_NAMES[s.status as usize],
@@ -91,6 +98,9 @@ pub fn generate(opt: &GenOptions, mut progress: impl FnMut(NaiveDate, u64)) -> R
     let mut rng = Rng::new(opt.seed);
     let org = Org::new(opt.services, &mut rng);
     let mut tg = TraceGen::new(&org, opt.seed.wrapping_add(1));
+    // Sampling draws from its own stream: a sampled organisation keeps a
+    // subset of the unsampled one's traces.
+    let mut sampler = Rng::new(opt.seed.wrapping_add(2));
     let mut report = GenReport::default();
     let start = opt.end - Duration::days(opt.days as i64 - 1);
     let mut carry: Vec<GenSpan> = Vec::new();
@@ -108,7 +118,7 @@ pub fn generate(opt: &GenOptions, mut progress: impl FnMut(NaiveDate, u64)) -> R
         }
         // The day after the window only receives spans that crossed midnight.
         let target = if di == opt.days as i64 { 0 } else { opt.spans_per_day };
-        let mut written = 0u64;
+        let (mut written, mut dropped) = (0u64, 0u64);
         while written < target {
             // Traffic follows the day: busier in the afternoon (UTC).
             let frac = loop {
@@ -125,6 +135,15 @@ pub fn generate(opt: &GenOptions, mut progress: impl FnMut(NaiveDate, u64)) -> R
             if buf.iter().any(|s| s.status == 2 && s.parent_id == 0) && error_traces.len() < 200 && tg.rng.chance(0.2) {
                 error_traces.push((buf[0].trace_id, t0));
             }
+            if let Some(policy) = &opt.sampling {
+                // The day's population counts toward the target, kept or not.
+                if !policy.apply(&mut buf, &mut sampler) {
+                    written += buf.len() as u64;
+                    dropped += buf.len() as u64;
+                    buf.clear();
+                    report.traces -= 1;
+                }
+            }
             for s in buf.drain(..) {
                 written += 1;
                 if s.start_ns >= next0 { next_carry.push(s) } else { w.push(canon(&org, s))? }
@@ -134,7 +153,8 @@ pub fn generate(opt: &GenOptions, mut progress: impl FnMut(NaiveDate, u64)) -> R
         if opt.layout == Layout::Clickhouse {
             report.files += clickhouse_order(&opt.out, day)? - 1;
         }
-        report.spans += written;
+        report.spans += written - dropped;
+        report.dropped += dropped;
         carry = next_carry;
         if target > 0 {
             progress(day, written);

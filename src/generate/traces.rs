@@ -22,6 +22,8 @@ pub struct GenSpan {
     pub kind: u8,
     pub status: u8,
     pub attrs: Vec<(&'static str, String)>,
+    /// W3C tracestate (set by a sampling policy, [`super::sampling`])
+    pub trace_state: String,
 }
 
 pub struct TraceGen<'a> {
@@ -90,6 +92,7 @@ impl<'a> TraceGen<'a> {
             kind,
             status: 0,
             attrs: vec![],
+            trace_state: String::new(),
         });
         let s = &self.org.services[svc];
         let (median, err_rate, calls, backends, publishes) =
@@ -110,6 +113,7 @@ impl<'a> TraceGen<'a> {
                 kind: 1,
                 status: 0,
                 attrs: vec![],
+                trace_state: String::new(),
             });
             t += d;
         }
@@ -144,6 +148,7 @@ impl<'a> TraceGen<'a> {
                         kind: 3,
                         status: if e { 2 } else { 0 },
                         attrs,
+                        trace_state: String::new(),
                     });
                     t += d;
                     error |= e && self.rng.chance(0.5);
@@ -163,6 +168,7 @@ impl<'a> TraceGen<'a> {
                     kind: 4,
                     status: 0,
                     attrs: vec![("messaging.system", BROKER.into()), ("messaging.destination.name", "events".into())],
+                    trace_state: String::new(),
                 });
                 let lag = (self.rng.lognormal(20.0, 0.8) * MS) as i64;
                 let cop = format!("{} process", self.org.services[c].name);
@@ -208,6 +214,7 @@ impl<'a> TraceGen<'a> {
             kind: 3,
             status: 0,
             attrs: vec![("server.address", format!("{callee_name}.svc"))],
+            trace_state: String::new(),
         });
         let net = (self.rng.lognormal(0.4, 0.5) * MS) as i64;
         // Rarely the server half was lost in export: the call then goes to a

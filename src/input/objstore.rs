@@ -33,7 +33,11 @@ fn explain(url: &str, e: object_store::Error) -> Error {
     } else if lower.contains("invalidaccesskeyid")
         || lower.contains("signaturedoesnotmatch")
         || lower.contains("accessdenied")
-        || lower.contains("403")
+        // the status, not any "403" (an endpoint on port 40321 is in
+        // every message about it)
+        || lower.contains("403 forbidden")
+        || lower.contains("status 403")
+        || lower.contains("status: 403")
         || matches!(e, object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. })
     {
         Error::Config(format!(

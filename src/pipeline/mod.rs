@@ -115,6 +115,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     summary.anchor_walks_cut = counts.anchor_walks_cut;
     // The SQL plan of a cluster does not look for loops: null there.
     summary.traces_with_cycles = (!crate::engine::on_cluster(ctx)).then_some(counts.traces_with_cycles);
+    summary.sampling = crate::run_result::SamplingSummary::of(&counts.sampling);
     summary.trace_buckets = counts.trace_buckets;
     summary.days_cached = counts.days_cached;
     summary.days_computed = counts.days_computed;

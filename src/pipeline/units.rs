@@ -32,6 +32,7 @@ pub(super) struct Totals {
     pub(super) unresolved_calls: i64,
     pub(super) anchor_walks_cut: i64,
     pub(super) traces_with_cycles: i64,
+    pub(super) sampling: window::SamplingCounts,
     pub(super) trace_buckets: usize,
     pub(super) days_cached: usize,
     pub(super) days_computed: usize,
@@ -160,6 +161,7 @@ pub(super) async fn partials(
             totals.unresolved_calls += c.unresolved_calls;
             totals.anchor_walks_cut += c.anchor_walks_cut;
             totals.traces_with_cycles += c.traces_with_cycles;
+            totals.sampling += c.sampling;
             totals.spans_read += c.spans_day;
             totals.duplicate_span_ids += c.dups_day;
             if !seam && n == 0 {
@@ -237,6 +239,7 @@ async fn compute_body(
     let c = &mut entry.counts;
     c.traces = counts.traces;
     c.spans_in_window = counts.spans_in_window;
+    c.sampling = counts.sampling;
     c.spans_day = counts.spans_day;
     c.spans_before = counts.spans - counts.spans_day;
     c.dups_day = counts.dups_day;
@@ -280,6 +283,7 @@ async fn compute_seam(
     entry.tables = tables.into_iter().map(|(n, t)| (n.to_string(), t)).collect();
     entry.counts.traces = counts.traces;
     entry.counts.spans_in_window = counts.spans_in_window;
+    entry.counts.sampling = counts.sampling;
     Ok(entry)
 }
 

@@ -35,11 +35,13 @@ pub struct S {
     pub start: i64,
     pub dur_ms: i64,
     pub attrs: Vec<(&'static str, &'static str)>,
+    /// W3C tracestate; the column is written only when a span has one
+    pub trace_state: &'static str,
 }
 
 /// A span starting `start_ms` after 2026-11-20T00:00Z.
 pub fn span(trace: &'static str, id: &'static str, parent: &'static str, service: &'static str, kind: &'static str, start_ms: i64, dur_ms: i64) -> S {
-    S { trace, id, parent, service, name: "op", kind, status: "Unset", start: DAY0 + start_ms * MS, dur_ms, attrs: vec![] }
+    S { trace, id, parent, service, name: "op", kind, status: "Unset", start: DAY0 + start_ms * MS, dur_ms, attrs: vec![], trace_state: "" }
 }
 
 impl S {
@@ -53,6 +55,10 @@ impl S {
     }
     pub fn attr(mut self, k: &'static str, v: &'static str) -> S {
         self.attrs.push((k, v));
+        self
+    }
+    pub fn state(mut self, trace_state: &'static str) -> S {
+        self.trace_state = trace_state;
         self
     }
     pub fn at_ns(mut self, ns: i64) -> S {
@@ -168,6 +174,14 @@ pub fn write_spans_styled(path: &Path, spans: &[S], ids: Ids, int_enums: bool) {
         if int_enums { Arc::new(status_i.finish()) } else { Arc::new(status.finish()) },
         attrs,
     ];
+    let (schema, cols) = if spans.iter().any(|s| !s.trace_state.is_empty()) {
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new("TraceState", DataType::Utf8, false));
+        let states: ArrayRef = Arc::new(ownermap::datafusion::arrow::array::StringArray::from_iter_values(spans.iter().map(|s| s.trace_state)));
+        (Arc::new(Schema::new(fields)), cols.into_iter().chain([states]).collect())
+    } else {
+        (schema, cols)
+    };
     let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
     let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
     w.write(&batch).unwrap();
@@ -176,7 +190,12 @@ pub fn write_spans_styled(path: &Path, spans: &[S], ids: Ids, int_enums: bool) {
 
 /// A config for `dir` with spans under `dir/spans`, window 2026-11-20..22.
 pub fn config(dir: &Path, extra: &str) -> Config {
-    let text = format!("[spans]\npath = \"spans\"\n[window]\nend = \"2026-11-22\"\ndays = 3\n{extra}");
+    config_with(dir, "", extra)
+}
+
+/// [`config`] with more `[spans]` keys (`spans_keys`, TOML lines).
+pub fn config_with(dir: &Path, spans_keys: &str, extra: &str) -> Config {
+    let text = format!("[spans]\npath = \"spans\"\n{spans_keys}\n[window]\nend = \"2026-11-22\"\ndays = 3\n{extra}");
     let raw: RawConfig = toml::from_str(&text).unwrap();
     Config::from_raw(raw, dir, &Overrides::default()).unwrap()
 }
@@ -234,7 +253,7 @@ pub fn f(row: &BTreeMap<String, String>, col: &str) -> f64 {
 pub fn generated(services: usize, days: u32, spans_per_day: u64, seed: u64) -> tempfile::TempDir {
     let dir = tmp();
     let end = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let opt = ownermap::generate::GenOptions { out: dir.path().to_path_buf(), services, days, spans_per_day, seed, end, layout: Default::default() };
+    let opt = ownermap::generate::GenOptions { out: dir.path().to_path_buf(), services, days, spans_per_day, seed, end, layout: Default::default(), sampling: None };
     ownermap::generate::generate(&opt, |_, _| {}).unwrap();
     dir
 }

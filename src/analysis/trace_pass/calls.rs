@@ -203,6 +203,7 @@ pub(super) fn calls_tables(batches: &[RecordBatch], found: &[&Calls]) -> Result<
                 ("child_error", "is_error", &child),
                 ("parent_ns", "duration_ns", &parent),
                 ("child_ns", "duration_ns", &child),
+                ("weight", "weight", &child),
             ],
             vec![],
         )?;
@@ -216,6 +217,7 @@ pub(super) fn calls_tables(batches: &[RecordBatch], found: &[&Calls]) -> Result<
                 ("kind", "kind", v),
                 ("is_error", "is_error", v),
                 ("duration_ns", "duration_ns", v),
+                ("weight", "weight", v),
             ],
             vec![],
         )?;
@@ -231,7 +233,7 @@ pub(super) fn calls_tables(batches: &[RecordBatch], found: &[&Calls]) -> Result<
                 ("is_error", "is_error", e),
                 ("duration_ns", "duration_ns", e),
             ],
-            vec![("is_root", Arc::new(is_root))],
+            vec![("is_root", Arc::new(is_root)), ("weight", interleave(&column("weight")?, e)?)],
         )?;
         let a = &c.anchored;
         let (child, parent): (Vec<Loc>, Vec<Loc>) = a.iter().map(|x| (x.0, x.1)).unzip();

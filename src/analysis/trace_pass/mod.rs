@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, BinaryArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int8Type, Int32Type, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int8Type, Int32Type, Int64Type};
 use datafusion::prelude::SessionContext;
 
 use crate::analysis::critical::{Span, Walker};
@@ -31,7 +31,7 @@ use crate::engine;
 use crate::error::Result;
 use crate::hash::FastMap;
 use crate::queries;
-use crate::table::{ColType::*, Rows, i, s};
+use crate::table::{ColType::*, Rows, f, i, s};
 use calls::{Calls, Scratch, calls_tables};
 pub use ids::IdKeys;
 
@@ -71,6 +71,8 @@ pub(super) struct Cols {
     pub(super) service: Arc<dyn Array>,
     pub(super) name: Arc<dyn Array>,
     pub(super) vnode: Arc<dyn Array>,
+    /// the trace's weight (SPEC §2.14)
+    pub(super) weight: Arc<dyn Array>,
 }
 
 impl Cols {
@@ -88,16 +90,22 @@ impl Cols {
             service: col(b, "service", &utf)?,
             name: col(b, "name", &utf)?,
             vnode: col(b, "vnode", &utf)?,
+            weight: col(b, "weight", &DataType::Float64)?,
         })
     }
 }
+
+/// Weighted sums (SPEC §2.14): a root's (requests, summed duration ns) or
+/// a node's (requests with a credit, summed credit ns), each request
+/// counting its trace's weight. Whole weights sum exactly (below 2^53).
+type Sums = (f64, f64);
 
 /// The sums of one chunk of traces, keyed by the chunk's own name ids.
 #[derive(Default)]
 struct Partial<'a> {
     names: Names<'a>,
-    roots: FastMap<(i64, u32, u32), (i64, i64)>,
-    nodes: FastMap<(i64, u32, u32, u32), (i64, i64)>,
+    roots: FastMap<(i64, u32, u32), Sums>,
+    nodes: FastMap<(i64, u32, u32, u32), Sums>,
     calls: Calls,
     /// traces whose parent references loop (SPEC §4)
     cycles: i64,
@@ -271,15 +279,17 @@ fn walk_chunk<'a>(cols: &'a [Cols], keys: &IdKeys, grouped: &Grouped, gs: std::o
             }
             let (c, r) = (&cols[row.batch as usize], row.row as usize);
             let (svc, day) = (row.span.node, c.day.as_primitive::<Int32Type>().value(r) as i64);
+            let weight = c.weight.as_primitive::<Float64Type>();
+            let w = if weight.is_null(r) { 1.0 } else { weight.value(r) };
             let op = names.id(c.name.as_string_view().value(r));
             let e = out.roots.entry((day, svc, op)).or_default();
-            e.0 += 1;
-            e.1 += s.end - s.start;
+            e.0 += w;
+            e.1 += (s.end - s.start) as f64 * w;
             walker.walk(&spans, k);
             for &(node, ns) in &walker.credits {
                 let e = out.nodes.entry((day, svc, op, node)).or_default();
-                e.0 += 1;
-                e.1 += ns;
+                e.0 += w;
+                e.1 += ns as f64 * w;
             }
         }
     }
@@ -358,8 +368,8 @@ pub async fn daily(ctx: &SessionContext, calls: bool) -> Result<Outcome> {
     let parts_cut: i64 = parts.iter().map(|p| p.calls.walks_cut).sum();
     let traces_with_cycles: i64 = parts.iter().map(|p| p.cycles).sum();
     let mut names = Names::default();
-    let mut roots: FastMap<(i64, u32, u32), (i64, i64)> = FastMap::default();
-    let mut nodes: FastMap<(i64, u32, u32, u32), (i64, i64)> = FastMap::default();
+    let mut roots: FastMap<(i64, u32, u32), Sums> = FastMap::default();
+    let mut nodes: FastMap<(i64, u32, u32, u32), Sums> = FastMap::default();
     for p in parts {
         let ids: Vec<u32> = p.names.names.iter().map(|n| names.id(n)).collect();
         for ((d, svc, op), v) in p.roots {
@@ -375,17 +385,17 @@ pub async fn daily(ctx: &SessionContext, calls: bool) -> Result<Outcome> {
     }
     tracing::debug!("critical path: walked at {:?}", t0.elapsed());
     let name = |i: u32| names.names[i as usize].to_string();
-    let mut r = Rows::new(&[("day", Int), ("root_service", Text), ("root_operation", Text), ("requests", Int), ("root_ns", Int)]);
+    let mut r = Rows::new(&[("day", Int), ("root_service", Text), ("root_operation", Text), ("requests", Float), ("root_ns", Float)]);
     let mut roots: Vec<_> = roots.into_iter().collect();
-    roots.sort_unstable();
+    roots.sort_unstable_by_key(|x| x.0);
     for ((d, svc, op), (n, ns)) in roots {
-        r.push(vec![i(d), s(name(svc)), s(name(op)), i(n), i(ns)]);
+        r.push(vec![i(d), s(name(svc)), s(name(op)), f(n), f(ns)]);
     }
-    let mut n = Rows::new(&[("day", Int), ("root_service", Text), ("root_operation", Text), ("node", Text), ("on_path", Int), ("credit_ns", Int)]);
+    let mut n = Rows::new(&[("day", Int), ("root_service", Text), ("root_operation", Text), ("node", Text), ("on_path", Float), ("credit_ns", Float)]);
     let mut nodes: Vec<_> = nodes.into_iter().collect();
-    nodes.sort_unstable();
+    nodes.sort_unstable_by_key(|x| x.0);
     for ((d, svc, op, node), (k, ns)) in nodes {
-        n.push(vec![i(d), s(name(svc)), s(name(op)), s(name(node)), i(k), i(ns)]);
+        n.push(vec![i(d), s(name(svc)), s(name(op)), s(name(node)), f(k), f(ns)]);
     }
     for (tname, t) in [("cp_roots_day", r.finish()?), ("cp_nodes_day", n.finish()?)] {
         let _ = ctx.deregister_table(tname);

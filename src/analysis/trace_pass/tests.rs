@@ -24,7 +24,7 @@ struct Fx {
 
 /// Registers the rows as `window_spans` in batches of `per_batch`.
 async fn register(ctx: &SessionContext, rows: &[Fx], per_batch: usize) {
-    use datafusion::arrow::array::{BinaryArray, BooleanArray, Int8Array, Int32Array, Int64Array, StringArray};
+    use datafusion::arrow::array::{BinaryArray, BooleanArray, Float64Array, Int8Array, Int32Array, Int64Array, StringArray};
     use datafusion::arrow::datatypes::{Field, Schema};
     let schema = Arc::new(Schema::new(vec![
         Field::new("trace_id", DataType::Binary, true),
@@ -39,6 +39,7 @@ async fn register(ctx: &SessionContext, rows: &[Fx], per_batch: usize) {
         Field::new("vnode", DataType::Utf8, true),
         Field::new("vtype", DataType::Utf8, true),
         Field::new("day", DataType::Int32, true),
+        Field::new("weight", DataType::Float64, true),
     ]));
     let batches = rows
         .chunks(per_batch)
@@ -58,6 +59,8 @@ async fn register(ctx: &SessionContext, rows: &[Fx], per_batch: usize) {
                     Arc::new(StringArray::from_iter(rs.iter().map(|r| r.vnode))),
                     Arc::new(StringArray::from_iter(rs.iter().map(|r| r.vnode.map(|_| "database")))),
                     Arc::new(Int32Array::from_iter_values(rs.iter().map(|r| 20_000 + r.kind as i32 % 2))),
+                    // a weight per trace (SPEC §2.14), whole and fractional
+                    Arc::new(Float64Array::from_iter_values(rs.iter().map(|r| [1.0, 2.5, 4.0][r.trace.iter().map(|b| *b as usize).sum::<usize>() % 3]))),
                 ],
             )
             .unwrap()
@@ -137,15 +140,17 @@ fn the_pass_finds_calls_entries_and_anchors_worked_out_by_hand() {
     ];
     let (pass, sql) = both(&rows, 4);
     let [cross, virt, entry, anchored] = [&pass[0], &pass[1], &pass[2], &pass[3]];
+    // every row carries its trace's weight (as `register` gives it)
+    let w = format!("{:?}", [1.0, 2.5, 4.0][t.iter().map(|b| *b as usize).sum::<usize>() % 3]);
     // (child s1, parent c1) and (child i2, parent s1)
     assert_eq!(cross.len(), 2);
     assert!(cross.iter().any(|r| r.contains("|a|b|3|2|false|false|80|70")), "{cross:?}");
     assert!(cross.iter().any(|r| r.contains("|b|c|2|1|false|false|70|6")), "{cross:?}");
     assert_eq!(virt.len(), 1);
-    assert!(virt[0].ends_with("|b|db|database|3|false|20"), "{virt:?}");
+    assert!(virt[0].ends_with(&format!("|b|db|database|3|false|20|{w}")), "{virt:?}");
     // r, s1, i2
     assert_eq!(entry.len(), 3);
-    assert_eq!(entry.iter().filter(|r| r.ends_with("|true")).count(), 1);
+    assert_eq!(entry.iter().filter(|r| r.ends_with(&format!("|true|{w}"))).count(), 1);
     // a→b tied to r (c1's parent; a Client parent's duration, 80);
     // b→c tied to s1 itself (a Server parent: the child's, 6)
     let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();

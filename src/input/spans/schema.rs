@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
 
 use crate::canonical::{CANONICAL_COLUMNS, column_aliases};
-use crate::config::{SpanFormat, SpansConfig};
+use crate::config::{Sampling, SpanFormat, SpansConfig};
 use crate::error::{Error, Result};
 
 /// How a file's columns map onto the canonical ones.
@@ -49,6 +49,10 @@ pub(super) fn resolve_columns(schema: &Schema, cfg: &SpansConfig, file: &str) ->
                 });
             }
         }
+    }
+    // Optional: where the OpenTelemetry sampling threshold lives (§2.14).
+    if let Some(f) = ["TraceState", "trace_state"].into_iter().find_map(find) {
+        cols.insert("TraceState", f);
     }
     if let Some(sf) = &cfg.service_from {
         let f = find(&sf.column).ok_or_else(|| Error::Schema {
@@ -183,7 +187,7 @@ pub(super) fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result
     };
     out.push((err, "is_error"));
     let kind = out.iter().find(|(_, a)| *a == "kind").map(|(e, _)| e.clone()).unwrap_or_default();
-    attributes(&r.cols, &kind, cfg.environment.is_some(), cfg.format == SpanFormat::Parquet, &mut out);
+    attributes(&r.cols, &kind, cfg, &mut out);
     out.push((bad_row_expr(r), BAD));
     Ok(out)
 }
@@ -284,7 +288,8 @@ fn error_expr(name: &str, t: &DataType, file: &str) -> Result<String> {
 /// attributes (`om_vnode`, `om_vtype`); the environment is looked up only
 /// when a run filters on it. JSON text that does not parse is flagged in
 /// the pseudo-column [`BAD_ATTRIBUTES`] (the span is kept).
-fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, kind: &str, need_env: bool, json_ok: bool, out: &mut Vec<(String, &'static str)>) {
+fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, kind: &str, cfg: &SpansConfig, out: &mut Vec<(String, &'static str)>) {
+    let (need_env, json_ok) = (cfg.environment.is_some(), cfg.format == SpanFormat::Parquet);
     let form = |canon: &str| -> Option<(String, AttrForm)> {
         let (name, t) = cols.get(canon)?;
         match t {
@@ -309,6 +314,22 @@ fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, kind: &str, nee
         None => {
             out.push(("CAST(NULL AS VARCHAR)".to_string(), "vnode"));
             out.push(("'external'".to_string(), "vtype"));
+        }
+    }
+    // §2.14: each span's sampling evidence, from TraceState and the span
+    // attributes (the trace's deciding span is chosen in trace_stats.sql).
+    let state = cols.get("TraceState").filter(|(_, t)| is_string(t)).map(|(n, _)| format!("CAST({} AS VARCHAR)", q(n)));
+    let span_attrs = form("SpanAttributes").map(|(c, _)| c);
+    match (cfg.sampling, &state, &span_attrs) {
+        (Sampling::Off, ..) | (_, None, None) => {
+            out.push(("CAST(NULL AS DOUBLE)".to_string(), "sample_weight"));
+            out.push(("CAST(NULL AS TINYINT)".to_string(), "sample_rule"));
+        }
+        _ => {
+            let null = "CAST(NULL AS VARCHAR)".to_string();
+            let args = format!("{}, {}", state.unwrap_or_else(|| null.clone()), span_attrs.unwrap_or(null));
+            out.push((format!("om_sample_weight({args})"), "sample_weight"));
+            out.push((format!("om_sample_rule({args})"), "sample_rule"));
         }
     }
     let env = if need_env {
