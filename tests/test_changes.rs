@@ -47,10 +47,10 @@ fn slos(rows: &[(&str, &str, f64, f64)]) -> Table {
     t.finish().unwrap()
 }
 
-fn edges(rows: &[(&str, &str, i64)]) -> Table {
+fn edges(rows: &[(&str, &str, &str, i64)]) -> Table {
     let mut t = Rows::new(&[("caller", Text), ("callee", Text), ("callee_type", Text), ("kind", Text), ("calls", Int)]);
-    for (a, b, c) in rows {
-        t.push(vec![s(*a), s(*b), s("service"), s("sync"), i(*c)]);
+    for (a, b, callee_type, c) in rows {
+        t.push(vec![s(*a), s(*b), s(*callee_type), s("sync"), i(*c)]);
     }
     t.finish().unwrap()
 }
@@ -75,7 +75,8 @@ fn last_week() -> Vec<(&'static str, Table)> {
         ("docs_health", docs(&[("s1", "a", 0.9), ("s2", "b", 0.9)])),
         ("services", services(&[("s1", 100, 0.01, 100.0), ("s2", 99, 0.02, 100.0)])),
         ("slos", slos(&[("s1", "lat", 0.99, 0.995), ("s2", "avail", 0.999, 0.9995)])),
-        ("edges", edges(&[("x", "y", 10), ("x", "w", 50)])),
+        // x calls a service v and a virtual node v: one subject, 6 + 6 calls
+        ("edges", edges(&[("x", "y", "service", 10), ("x", "w", "service", 50), ("x", "v", "service", 6), ("x", "v", "external", 6)])),
     ]
 }
 
@@ -86,7 +87,7 @@ fn this_week() -> Vec<(&'static str, Table)> {
         ("docs_health", docs(&[("s1", "a", 0.8), ("s2", "b", 0.81)])),
         ("services", services(&[("s1", 100, 0.02, 120.0), ("s2", 99, 0.035, 120.0)])),
         ("slos", slos(&[("s1", "lat", 0.99, 0.985), ("s2", "avail", 0.999, 0.9991)])),
-        ("edges", edges(&[("x", "z", 9), ("x", "w", 60)])),
+        ("edges", edges(&[("x", "z", "service", 9), ("x", "w", "service", 60), ("x", "v", "service", 12)])),
     ]
 }
 
@@ -127,6 +128,9 @@ fn each_notable_rule_fires_at_its_threshold_and_not_below() {
     assert!(notable(("edge", "x -> y (sync)", "calls")), "vanished with 10 calls");
     assert!(!notable(("edge", "x -> z (sync)", "calls")), "appeared with 9 calls");
     assert!(!notable(("edge", "x -> w (sync)", "calls")));
+    // SPEC §2.8: the callee types of one caller, callee and kind summed
+    let v = &got[&("edge".into(), "x -> v (sync)".into(), "calls".into())];
+    assert_eq!((v.0.as_str(), v.1.as_str(), v.2.as_str()), ("12.0", "12.0", "0.0"));
     // Values, change, and an empty change where a week lacks the metric.
     assert_eq!(got[&("team".into(), "a".into(), "pages".into())], ("6.0".into(), "9.0".into(), "3.0".into(), "true".into()));
     assert_eq!(got[&("edge".into(), "x -> y (sync)".into(), "calls".into())], ("10.0".into(), "".into(), "".into(), "true".into()));

@@ -96,8 +96,11 @@ pub fn figures(week: &str, t: &dyn WeekTables) -> Figures {
         }
     }
     if let Some(ed) = t.get("edges") {
+        // One subject per caller, callee and kind: the calls of every
+        // callee type summed (a service and a virtual node of one name).
         let (a, c, k) = (strs(ed, "caller"), strs(ed, "callee"), strs(ed, "kind"));
         let calls = f64s(ed, "calls");
+        let mut summed: BTreeMap<String, Option<f64>> = BTreeMap::new();
         for r in 0..a.len() {
             let subject = format!(
                 "{} -> {} ({})",
@@ -105,7 +108,13 @@ pub fn figures(week: &str, t: &dyn WeekTables) -> Figures {
                 c[r].clone().unwrap_or_default(),
                 k[r].clone().unwrap_or_default()
             );
-            put(&mut out, "edge", &subject, "calls", calls[r]);
+            let e = summed.entry(subject).or_default();
+            if let Some(v) = calls[r] {
+                *e = Some(e.unwrap_or(0.0) + v);
+            }
+        }
+        for (subject, v) in summed {
+            put(&mut out, "edge", &subject, "calls", v);
         }
     }
     out

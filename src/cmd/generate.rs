@@ -15,7 +15,8 @@ pub struct Args {
     /// Number of services.
     #[arg(long, default_value_t = 40)]
     pub services: usize,
-    /// Number of days of spans.
+    /// Number of days of spans (the config's window is the last 7; earlier
+    /// weeks are filed by `ownermap backfill`).
     #[arg(long, default_value_t = 7)]
     pub days: u32,
     /// Spans per day (approximately: whole traces are kept).
