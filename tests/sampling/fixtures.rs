@@ -112,3 +112,21 @@ fn sampling_off_counts_every_trace_once() {
     let lat = one(&r, "services", &[("service", "lat")]);
     assert!((9.9..=10.1).contains(&f(&lat, "p50_ms")), "{lat:?}");
 }
+
+#[test]
+fn a_day_of_sampled_and_unsampled_traces_merges_from_the_cache_unchanged() {
+    // The same window twice on one state folder: the second run takes
+    // every day from the per-day cache (weights, sketches of weights and
+    // the sampling counts included) and gives the same tables.
+    let dir = tmp();
+    write_spans(&spans_path(dir.path(), "date=2026-11-20/part-0.parquet"), &sampled_spans(), Ids::Hex);
+    let cfg = config(dir.path(), "");
+    let first = run(&cfg);
+    let again = run(&cfg);
+    assert_eq!((first.summary.days_cached, again.summary.days_computed), (0, 0));
+    assert!(again.summary.days_cached >= 2, "{}", again.summary.days_cached);
+    assert_eq!(first.summary.sampling, again.summary.sampling);
+    for ((name, a), (_, b)) in first.tables.iter().zip(again.tables.iter()) {
+        assert_eq!(rows(a), rows(b), "table {name} from the cache");
+    }
+}
