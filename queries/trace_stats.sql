@@ -3,9 +3,12 @@
 -- more than once (two copies count 2), in all and from `{{day_start_ns}}`
 -- on (the unit's own days; before it lies the slack). Only this per-trace
 -- table is kept in memory.
--- SPEC §2.14: the sampling evidence of the trace's deciding span — its
--- root when it has exactly one (span id with no parent), else its earliest
--- span (ties: smallest SpanId); window_traces.sql turns it into the weight.
+-- SPEC §2.14: the sampling evidence of the trace's deciding span when it
+-- is its one root (a span id with no parent), and how many of its span ids
+-- carry evidence at all. A trace with no root or several whose spans carry
+-- evidence is decided by its earliest span, found afterwards for those
+-- traces only (queries/deciding_spans.sql): an ordered aggregate over
+-- every trace cost more than the rest of this query.
 WITH k AS (
   SELECT trace_id, span_id, COUNT(*) AS n,
          SUM(CASE WHEN start_ns >= {{day_start_ns}} THEN 1 ELSE 0 END) AS n_day,
@@ -25,7 +28,6 @@ SELECT trace_id,
        SUM(is_root) AS roots,
        MAX(CASE WHEN is_root = 1 THEN sw END) AS root_weight,
        MAX(CASE WHEN is_root = 1 THEN sr END) AS root_rule,
-       first_value(sw ORDER BY s, span_id) AS first_weight,
-       first_value(sr ORDER BY s, span_id) AS first_rule
+       SUM(CASE WHEN sr IS NOT NULL THEN 1 ELSE 0 END) AS evidenced
 FROM k
 GROUP BY trace_id

@@ -19,6 +19,7 @@ queries! {
     WINDOW_TRACES => "window_traces.sql",
     WINDOW_SPANS => "window_spans.sql",
     TRACE_STATS => "trace_stats.sql",
+    DECIDING_SPANS => "deciding_spans.sql",
     CROSS_CALLS => "cross_calls.sql",
     ENTRY_SPANS => "entry_spans.sql",
     VIRTUAL_CALLS => "virtual_calls.sql",

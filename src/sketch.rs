@@ -215,7 +215,7 @@ pub fn weighted_quantile_cont(mut pairs: Vec<(f64, f64)>, q: f64) -> Option<f64>
     if pairs.is_empty() || total <= 0.0 {
         return None;
     }
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let pos = q.clamp(0.0, 1.0) * (total - 1.0).max(0.0);
     // the value occupying position t: the first whose cumulative weight > t
     let at = |t: f64| {

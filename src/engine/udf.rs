@@ -97,14 +97,16 @@ impl Accumulator for WeightedMedianAcc {
         Ok(())
     }
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Float64(crate::sketch::weighted_quantile_cont(self.pairs.clone(), 0.5)))
+        // The final call: the pairs are not needed after it.
+        Ok(ScalarValue::Float64(crate::sketch::weighted_quantile_cont(std::mem::take(&mut self.pairs), 0.5)))
     }
     fn size(&self) -> usize {
         std::mem::size_of::<Self>() + self.pairs.capacity() * 16
     }
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        use datafusion::common::utils::SingleRowListArrayBuilder;
         let (v, w): (Vec<f64>, Vec<f64>) = self.pairs.iter().copied().unzip();
-        let list = |x: Vec<f64>| ScalarValue::List(ScalarValue::new_list_nullable(&x.into_iter().map(|f| ScalarValue::Float64(Some(f))).collect::<Vec<_>>(), &DataType::Float64));
+        let list = |x: Vec<f64>| SingleRowListArrayBuilder::new(Arc::new(Float64Array::from(x))).build_list_scalar();
         Ok(vec![list(v), list(w)])
     }
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {

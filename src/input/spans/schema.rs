@@ -328,8 +328,11 @@ fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, kind: &str, cfg
         _ => {
             let null = "CAST(NULL AS VARCHAR)".to_string();
             let args = format!("{}, {}", state.unwrap_or_else(|| null.clone()), span_attrs.unwrap_or(null));
+            // The rule is read again only where a key was found (the
+            // engine evaluates the weight once for both): unsampled spans
+            // pay for one pass over their attributes, not two.
             out.push((format!("om_sample_weight({args})"), "sample_weight"));
-            out.push((format!("om_sample_rule({args})"), "sample_rule"));
+            out.push((format!("CASE WHEN om_sample_weight({args}) IS NOT NULL THEN om_sample_rule({args}) END"), "sample_rule"));
         }
     }
     let env = if need_env {
