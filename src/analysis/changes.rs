@@ -120,6 +120,21 @@ pub fn figures(week: &str, t: &dyn WeekTables) -> Figures {
     out
 }
 
+/// Whether a change of `change` in `metric` is for the worse or the
+/// better, for a reader of §2.8's rows: more pages, slower acknowledgement,
+/// more errors caused elsewhere, a higher error rate or p99 are worse; a
+/// lower docs score or SLO attainment is worse. Requests and calls are
+/// traffic, neither; an appearing or vanishing subject (no change) neither.
+pub fn direction(metric: &str, change: Option<f64>) -> Option<&'static str> {
+    let higher_is_worse = match metric {
+        "pages" | "sleep_pages" | "mtta_min" | "surfaced_elsewhere_caused" | "error_rate" | "p99_ms" => true,
+        "docs_score" | "attainment" => false,
+        _ => return None,
+    };
+    let c = change.filter(|c| *c != 0.0)?;
+    Some(if (c > 0.0) == higher_is_worse { "worse" } else { "better" })
+}
+
 /// Comparisons at a threshold are exact up to float noise (0.9 − 0.8 is
 /// 0.0999…98 in binary).
 const EPS: f64 = 1e-9;
@@ -198,6 +213,17 @@ mod tests {
 
     fn fig(v: f64) -> Figure {
         Figure { value: Some(v), objective: None, requests: None }
+    }
+
+    #[test]
+    fn changes_read_as_worse_or_better_by_metric() {
+        assert_eq!(direction("pages", Some(3.0)), Some("worse"));
+        assert_eq!(direction("p99_ms", Some(-40.0)), Some("better"));
+        assert_eq!(direction("attainment", Some(-0.01)), Some("worse"));
+        assert_eq!(direction("docs_score", Some(0.2)), Some("better"));
+        assert_eq!(direction("requests", Some(500.0)), None);
+        assert_eq!(direction("calls", None), None);
+        assert_eq!(direction("pages", Some(0.0)), None);
     }
 
     #[test]

@@ -46,7 +46,19 @@ pub(super) fn write(page: &Page) -> Result<()> {
     top(&mut c, "edge_diff", &diff);
     c.insert("min_edge_calls", &r.min_edge_calls);
     c.insert("compared_with", &r.compared_with);
-    let notable: Vec<_> = site.t("week_over_week").iter().filter(|w| w.get("notable") == Some(&json!(true))).cloned().collect();
+    // Notable rows, each marked worse or better for the reader.
+    let notable: Vec<_> = site
+        .t("week_over_week")
+        .iter()
+        .filter(|w| w.get("notable") == Some(&json!(true)))
+        .map(|w| {
+            let mut w = w.clone();
+            let metric = w.get("metric").and_then(Value::as_str).unwrap_or_default();
+            let dir = crate::analysis::changes::direction(metric, w.get("change").and_then(Value::as_f64));
+            w.insert("direction".into(), json!(dir));
+            w
+        })
+        .collect();
     c.insert("notable_changes", &notable.iter().take(10).collect::<Vec<_>>());
     c.insert("notable_more", &notable.len().saturating_sub(10));
     c.insert("previous_week", &crate::analysis::history::previous_week(&r.window));
