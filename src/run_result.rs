@@ -80,11 +80,6 @@ impl SamplingSummary {
             estimated_traces: c.estimated_traces.round() as i64,
         }
     }
-
-    /// Whether any figure is an estimate (a trace stands for more than one).
-    pub fn estimated(&self) -> bool {
-        self.weighted_traces > 0
-    }
 }
 
 impl Summary {

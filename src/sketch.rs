@@ -209,8 +209,8 @@ fn get_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 /// weight); sorts them. With every weight 1 this is `quantile_cont`, and
 /// the midpoint of two values is their mean, as DataFusion's `median`
 /// computes it.
-pub fn weighted_quantile_cont(mut pairs: Vec<(f64, f64)>, q: f64) -> Option<f64> {
-    pairs.retain(|&(v, w)| w > 0.0 && !v.is_nan());
+/// The weights must be positive.
+pub fn weighted_quantile_cont(pairs: &mut [(f64, f64)], q: f64) -> Option<f64> {
     let total: f64 = pairs.iter().map(|p| p.1).sum();
     if pairs.is_empty() || total <= 0.0 {
         return None;
@@ -333,15 +333,15 @@ mod tests {
     #[test]
     fn the_weighted_median_is_the_median_of_the_copies() {
         // weights 1: DataFusion's median (the mean of the middle two)
-        assert_eq!(weighted_quantile_cont(vec![(0.1, 1.0), (0.7, 1.0), (0.3, 1.0), (0.2, 1.0)], 0.5), Some((0.2 + 0.3) / 2.0));
+        assert_eq!(weighted_quantile_cont(&mut vec![(0.1, 1.0), (0.7, 1.0), (0.3, 1.0), (0.2, 1.0)], 0.5), Some((0.2 + 0.3) / 2.0));
         // 0.1 ×3, 0.9 ×1 → copies 0.1 0.1 0.1 0.9: median 0.1
-        assert_eq!(weighted_quantile_cont(vec![(0.9, 1.0), (0.1, 3.0)], 0.5), Some(0.1));
+        assert_eq!(weighted_quantile_cont(&mut vec![(0.9, 1.0), (0.1, 3.0)], 0.5), Some(0.1));
         // 0.1 ×2, 0.9 ×2 → 0.1 0.1 0.9 0.9: the mean of 0.1 and 0.9
-        assert_eq!(weighted_quantile_cont(vec![(0.9, 2.0), (0.1, 2.0)], 0.5), Some(0.5));
+        assert_eq!(weighted_quantile_cont(&mut vec![(0.9, 2.0), (0.1, 2.0)], 0.5), Some(0.5));
         // the edges: q = 0 and 1 are the smallest and largest values
-        assert_eq!(weighted_quantile_cont(vec![(4.0, 2.0), (1.0, 5.0)], 0.0), Some(1.0));
-        assert_eq!(weighted_quantile_cont(vec![(4.0, 2.0), (1.0, 5.0)], 1.0), Some(4.0));
-        assert_eq!(weighted_quantile_cont(vec![], 0.5), None);
+        assert_eq!(weighted_quantile_cont(&mut vec![(4.0, 2.0), (1.0, 5.0)], 0.0), Some(1.0));
+        assert_eq!(weighted_quantile_cont(&mut vec![(4.0, 2.0), (1.0, 5.0)], 1.0), Some(4.0));
+        assert_eq!(weighted_quantile_cont(&mut vec![], 0.5), None);
     }
 
     #[test]

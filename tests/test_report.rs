@@ -17,15 +17,6 @@ fn long_name() -> &'static str {
     Box::leak("very-long-service-name-".repeat(12).into_boxed_str())
 }
 
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() { out.extend(all_files(&p)) } else { out.push(p) }
-    }
-    out
-}
-
 fn hostile_report() -> (tempfile::TempDir, PathBuf) {
     let dir = tmp();
     let t = "ff000000000000000000000000000001";
@@ -75,7 +66,7 @@ fn hostile_names_are_escaped_and_every_file_stays_inside_the_output() {
     let (_dir, out) = hostile_report();
     assert_svgs_well_formed(&out);
     let root = out.canonicalize().unwrap();
-    let files = all_files(&out);
+    let files = files_under(&out);
     assert!(files.len() > 10);
     for f in &files {
         let c = f.canonicalize().unwrap();
@@ -139,7 +130,7 @@ fn well_formed(xml: &str) -> Result<(), String> {
 /// Every SVG of a report (files, and inline in pages) is well-formed XML.
 fn assert_svgs_well_formed(out: &Path) {
     let mut seen = 0;
-    for p in all_files(out) {
+    for p in files_under(out) {
         let text = std::fs::read_to_string(&p).unwrap_or_default();
         let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
         let svgs: Vec<&str> = match ext {
@@ -204,7 +195,7 @@ fn page_structure_snapshots() {
     assert_eq!(maturity.len(), 1 + 6, "one section per team owning catalog services: {maturity:?}");
     assert_eq!(headings(&read("rotations.html")), vec!["h1 On-call rotations", "h2 Verdicts", "h2 Split plans", "h2 Load per team and week"]);
     assert_eq!(headings(&read("graph.html")), vec!["h1 Dependency graph", "h2 All edges"]);
-    let team = all_files(&out.join("teams")).into_iter().find(|p| p.to_str().unwrap().contains("storefront")).unwrap();
+    let team = files_under(&out.join("teams")).into_iter().find(|p| p.to_str().unwrap().contains("storefront")).unwrap();
     let h = headings(&std::fs::read_to_string(team).unwrap());
     assert_eq!(
         h,
@@ -216,7 +207,7 @@ fn page_structure_snapshots() {
             "h3 Declared vs observed dependencies",
         ]
     );
-    let checkout = all_files(&out.join("services")).into_iter().find(|p| p.to_str().unwrap().contains("checkout")).unwrap();
+    let checkout = files_under(&out.join("services")).into_iter().find(|p| p.to_str().unwrap().contains("checkout")).unwrap();
     let html = std::fs::read_to_string(checkout).unwrap();
     assert_eq!(
         headings(&html),
@@ -228,7 +219,7 @@ fn page_structure_snapshots() {
     );
     assert!(html.contains("Latency per day (ms)"), "the trend chart is inline SVG");
     // Every internal link points at a file that exists.
-    for p in all_files(&out).iter().filter(|f| f.extension().is_some_and(|e| e == "html")) {
+    for p in files_under(&out).iter().filter(|f| f.extension().is_some_and(|e| e == "html")) {
         let html = std::fs::read_to_string(p).unwrap();
         for part in html.split("href=\"").skip(1) {
             let target = &part[..part.find('"').unwrap()];

@@ -100,11 +100,11 @@ pub async fn attribute(ctx: &SessionContext) -> Result<Vec<Attributed>> {
     let present = read::bools(&t, "parent_present")?;
     let cross = read::bools(&t, "has_cross_child")?;
     let weight = read::f64s(&t, "weight")?;
-    let mut by_trace: BTreeMap<Vec<u8>, Vec<ErrSpan>> = BTreeMap::new();
-    let mut trace_weight: HashMap<Vec<u8>, f64> = HashMap::new();
+    // each trace's error spans and its weight (every span of a trace has it)
+    let mut by_trace: BTreeMap<Vec<u8>, (f64, Vec<ErrSpan>)> = BTreeMap::new();
     for r in 0..trace.len() {
-        trace_weight.entry(trace[r].clone().unwrap_or_default()).or_insert(weight[r].unwrap_or(1.0));
-        by_trace.entry(trace[r].clone().unwrap_or_default()).or_default().push(ErrSpan {
+        let (_, spans) = by_trace.entry(trace[r].clone().unwrap_or_default()).or_insert_with(|| (weight[r].unwrap_or(1.0), vec![]));
+        spans.push(ErrSpan {
             span_id: span[r].clone().unwrap_or_default(),
             parent_id: parent[r].clone(),
             service: service[r].clone().unwrap_or_default(),
@@ -117,8 +117,7 @@ pub async fn attribute(ctx: &SessionContext) -> Result<Vec<Attributed>> {
         });
     }
     let mut out = vec![];
-    for (tid, spans) in by_trace {
-        let weight = trace_weight.get(&tid).copied().unwrap_or(1.0);
+    for (tid, (weight, spans)) in by_trace {
         for (sig, cul) in walk_trace(&spans) {
             out.push(Attributed {
                 weight,

@@ -174,22 +174,19 @@ pub async fn build(ctx: &SessionContext, scope: &Scope, shuffled: Option<&Path>)
     ctx.deregister_table("trace_stats")?;
     // §2.14: traces decided by their earliest span (rare: no root or
     // several) cost one more look at their spans, only when there are any.
-    let t = engine::query(ctx, "SELECT CAST(COALESCE(SUM(CASE WHEN pending THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending, \
-         CAST(COALESCE(SUM(CASE WHEN weight <> 1.0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS weighted FROM window_traces").await?;
-    let (pending, mut weighted) = (crate::table::read::first_i64(&t, "pending")?, crate::table::read::first_i64(&t, "weighted")?);
-    if pending > 0 {
+    if engine::scalar_i64(ctx, "SELECT COUNT(*) FROM window_traces WHERE pending").await? > 0 {
         engine::materialize(ctx, "window_traces_decided", queries::DECIDING_SPANS).await?;
         engine::materialize(ctx, "window_traces", "SELECT * FROM window_traces_decided").await?;
         ctx.deregister_table("window_traces_decided")?;
-        weighted = engine::scalar_i64(ctx, "SELECT COUNT(*) FROM window_traces WHERE weight <> 1.0").await?;
     }
+    let weighted = engine::scalar_i64(ctx, "SELECT COUNT(*) FROM window_traces WHERE weight <> 1.0").await? > 0;
     let taken = engine::query(ctx, "SELECT weight, rule FROM window_traces WHERE class = 0").await?;
     counts.traces = taken.num_rows() as i64;
     counts.sampling = SamplingCounts::of(&taken)?;
     engine::materialize(ctx, "seam_ids", "SELECT trace_id, weight, rule FROM window_traces WHERE class = 1").await?;
     // §2.14: the weight rides on every span only when some trace of the
     // unit is weighted; else the views below give the constant 1.
-    let (carried, weight) = if weighted > 0 { (", t.weight", "weight") } else { ("", "CAST(1.0 AS DOUBLE) AS weight") };
+    let (carried, weight) = if weighted { (", t.weight", "weight") } else { ("", "CAST(1.0 AS DOUBLE) AS weight") };
     engine::materialize(ctx, "window_spans_all", &render(queries::WINDOW_SPANS, &[("weight", carried.to_string())])).await?;
     engine::view(ctx, "window_spans", &format!("SELECT {SPAN_COLUMNS}, {weight} FROM window_spans_all WHERE class = 0")).await?;
     engine::materialize(ctx, "seam_spans", &format!("SELECT {SPAN_COLUMNS}, {weight} FROM window_spans_all WHERE class = 1")).await?;

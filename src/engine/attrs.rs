@@ -73,13 +73,23 @@ pub fn json_attr<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> Opti
     }
 }
 
-/// For each Client/Producer row, the bit set of [`VNODE_KEYS`] present
-/// with a non-empty value and the value of the highest-priority one;
-/// other rows get `None`. `attrs` is a map column or JSON text.
-fn callee_attrs(args: &[ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, &str)>)) -> Result<()> {
-    let Some(kinds) = args[1].as_primitive_opt::<Int8Type>() else { return exec_err!("{what}: expected a TINYINT kind") };
-    let is_call = |i: usize| kinds.is_valid(i) && matches!(i64::from(kinds.value(i)), kind::CLIENT | kind::PRODUCER);
-    if let Some(map) = args[0].as_map_opt() {
+/// Calls `each(row, values)` for every row of `attrs` (a map column or JSON
+/// text): `values[k]` is attribute `keys[k]`, `None` when absent, NULL or
+/// empty (of a key repeated in a map, the first entry counts, like a map
+/// lookup). The one reading of attributes every rule shares. `index` finds a
+/// map key's place in `keys` (a fast filter: every entry passes through
+/// it); rows where `wanted` is false get `None` unread; JSON text is parsed
+/// only where `may_hold` says it can hold one of the keys.
+pub(super) fn lookup_rows<const N: usize>(
+    attrs: &ArrayRef,
+    what: &str,
+    keys: &[&str; N],
+    index: impl Fn(&str) -> Option<usize>,
+    wanted: impl Fn(usize) -> bool,
+    may_hold: impl Fn(&str) -> bool,
+    mut each: impl FnMut(usize, Option<&[Option<&str>; N]>),
+) -> Result<()> {
+    if let Some(map) = attrs.as_map_opt() {
         // Keys or values of another type (dictionary-encoded, say) as strings.
         let strings = |a: &ArrayRef| -> Result<ArrayRef> {
             Ok(match a.data_type() {
@@ -87,56 +97,55 @@ fn callee_attrs(args: &[ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, 
                 _ => datafusion::arrow::compute::cast(a, &DataType::Utf8)?,
             })
         };
-        let (keys, values) = (strings(map.keys())?, strings(map.values())?);
-        let (keys, values) = (Strs::of(keys.as_ref(), what)?, Strs::of(values.as_ref(), what)?);
+        let (map_keys, values) = (strings(map.keys())?, strings(map.values())?);
+        let (map_keys, values) = (Strs::of(map_keys.as_ref(), what)?, Strs::of(values.as_ref(), what)?);
         let offsets = map.value_offsets();
         for i in 0..map.len() {
-            if !is_call(i) {
-                each(None);
+            if !wanted(i) {
+                each(i, None);
                 continue;
             }
-            let (mut seen, mut found, mut best) = (0u8, 0u8, (usize::MAX, ""));
+            let (mut found, mut seen) = ([None; N], [false; N]);
             if map.is_valid(i) {
                 for e in offsets[i] as usize..offsets[i + 1] as usize {
-                    let Some(k) = keys.get(e) else { continue };
-                    let Some(p) = VNODE_KEYS.iter().position(|x| *x == k) else { continue };
-                    // The first entry of a key wins, like a map lookup.
-                    if seen & (1 << p) != 0 {
-                        continue;
-                    }
-                    seen |= 1 << p;
-                    match values.get(e) {
-                        Some(v) if !v.is_empty() => {
-                            found |= 1 << p;
-                            if p < best.0 {
-                                best = (p, v);
-                            }
-                        }
-                        _ => {}
+                    let Some(p) = map_keys.get(e).and_then(&index) else { continue };
+                    if !seen[p] {
+                        seen[p] = true;
+                        found[p] = values.get(e).filter(|v| !v.is_empty());
                     }
                 }
             }
-            each(Some((found, best.1)));
+            each(i, Some(&found));
         }
         return Ok(());
     }
-    let texts = Strs::of(args[0].as_ref(), what)?;
-    for i in 0..args[0].len() {
-        if !is_call(i) {
-            each(None);
+    let texts = Strs::of(attrs.as_ref(), what)?;
+    for i in 0..attrs.len() {
+        if !wanted(i) {
+            each(i, None);
             continue;
         }
-        let (mut found, mut best) = (0u8, None);
-        let obj = texts.get(i).and_then(parse_json);
-        for (p, key) in VNODE_KEYS.iter().enumerate() {
-            if let Some(v) = obj.as_ref().and_then(|o| json_attr(o, key)).filter(|v| !v.is_empty()) {
-                found |= 1 << p;
-                best.get_or_insert(v);
-            }
-        }
-        each(Some((found, best.as_deref().unwrap_or_default())));
+        let obj = texts.get(i).filter(|t| may_hold(t)).and_then(parse_json);
+        let owned: [Option<Cow<str>>; N] = std::array::from_fn(|k| obj.as_ref().and_then(|o| json_attr(o, keys[k])).filter(|v| !v.is_empty()));
+        let found: [Option<&str>; N] = std::array::from_fn(|k| owned[k].as_deref());
+        each(i, Some(&found));
     }
     Ok(())
+}
+
+/// For each Client/Producer row, the bit set of [`VNODE_KEYS`] present
+/// with a non-empty value and the value of the highest-priority one;
+/// other rows get `None`. `attrs` is a map column or JSON text.
+fn callee_attrs(args: &[ArrayRef], what: &str, mut each: impl FnMut(Option<(u8, &str)>)) -> Result<()> {
+    let Some(kinds) = args[1].as_primitive_opt::<Int8Type>() else { return exec_err!("{what}: expected a TINYINT kind") };
+    let is_call = |i: usize| kinds.is_valid(i) && matches!(i64::from(kinds.value(i)), kind::CLIENT | kind::PRODUCER);
+    let index = |k: &str| VNODE_KEYS.iter().position(|x| *x == k);
+    lookup_rows(&args[0], what, &VNODE_KEYS, index, is_call, |_| true, |_, found| {
+        each(found.map(|found| {
+            let bits = found.iter().enumerate().fold(0u8, |b, (p, v)| if v.is_some() { b | 1 << p } else { b });
+            (bits, found.iter().flatten().next().copied().unwrap_or_default())
+        }))
+    })
 }
 
 fn vnode_fn(args: &[ArrayRef]) -> Result<ArrayRef> {

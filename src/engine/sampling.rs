@@ -19,15 +19,14 @@
 //! attributes once per span; JSON text is parsed only when it mentions a
 //! sampling key, so unsampled spans cost a substring search.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Builder, Int8Builder};
+use datafusion::arrow::array::{ArrayRef, Float64Builder, Int8Builder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::prelude::SessionContext;
 
-use super::attrs::{json_attr, parse_json};
+use super::attrs::lookup_rows;
 use super::udf::{Strs, array_fn};
 
 /// The rules of SPEC §2.14, as `om_sample_rule` writes them.
@@ -78,7 +77,7 @@ pub fn th_weight(th: &str) -> Option<f64> {
 
 /// The deciding rule and weight of one span, or `None` when it carries no
 /// sampling key. `attr` looks an attribute up (NULL and empty are absent).
-pub fn decide<'a>(trace_state: Option<&str>, attr: impl Fn(&str) -> Option<Cow<'a, str>>) -> Option<(i8, f64)> {
+pub fn decide<'a>(trace_state: Option<&str>, attr: impl Fn(&str) -> Option<&'a str>) -> Option<(i8, f64)> {
     if let Some(th) = trace_state.and_then(th_value) {
         return Some(match th_weight(th) {
             Some(w) => (rule::TRACESTATE, w),
@@ -106,44 +105,11 @@ pub fn decide<'a>(trace_state: Option<&str>, attr: impl Fn(&str) -> Option<Cow<'
 fn decisions(args: &[ArrayRef], what: &str, mut each: impl FnMut(Option<(i8, f64)>)) -> Result<()> {
     let states = Strs::of(args[0].as_ref(), what).ok();
     let state = |i: usize| states.as_ref().and_then(|s| s.get(i)).filter(|s| !s.is_empty());
-    if let Some(map) = args[1].as_map_opt() {
-        let text = |a: &ArrayRef| -> Result<ArrayRef> {
-            Ok(match a.data_type() {
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => a.clone(),
-                _ => datafusion::arrow::compute::cast(a, &DataType::Utf8)?,
-            })
-        };
-        let (keys, values) = (text(map.keys())?, text(map.values())?);
-        let (keys, values) = (Strs::of(keys.as_ref(), what)?, Strs::of(values.as_ref(), what)?);
-        let offsets = map.value_offsets();
-        for i in 0..map.len() {
-            // the first entry of each key, like a map lookup
-            let mut found: [Option<&str>; 3] = [None; 3];
-            let mut seen = [false; 3];
-            if map.is_valid(i) {
-                for e in offsets[i] as usize..offsets[i + 1] as usize {
-                    let Some(p) = keys.get(e).and_then(key_index) else { continue };
-                    if !seen[p] {
-                        seen[p] = true;
-                        found[p] = values.get(e).filter(|v| !v.is_empty());
-                    }
-                }
-            }
-            each(decide(state(i), |k| key_index(k).and_then(|p| found[p]).map(Cow::Borrowed)));
-        }
-        return Ok(());
-    }
-    let texts = Strs::of(args[1].as_ref(), what).ok();
-    for i in 0..args[1].len() {
-        // Parsed only when the text can hold a key.
-        let obj = texts
-            .as_ref()
-            .and_then(|t| t.get(i))
-            .filter(|t| t.contains("SampleRate") || t.contains("sampler"))
-            .and_then(parse_json);
-        each(decide(state(i), |k| obj.as_ref().and_then(|o| json_attr(o, k)).filter(|v| !v.is_empty()).map(|v| Cow::Owned(v.into_owned()))));
-    }
-    Ok(())
+    // JSON text is parsed only when it can hold a key.
+    let may_hold = |t: &str| t.contains("SampleRate") || t.contains("sampler");
+    lookup_rows(&args[1], what, &KEYS, key_index, |_| true, may_hold, |i, found| {
+        each(decide(state(i), |k| key_index(k).and_then(|p| found?[p])))
+    })
 }
 
 fn weight_fn(args: &[ArrayRef]) -> Result<ArrayRef> {
@@ -167,7 +133,7 @@ pub fn register(ctx: &SessionContext) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::{MapBuilder, StringArray, StringBuilder};
+    use datafusion::arrow::array::{AsArray, MapBuilder, StringArray, StringBuilder};
 
     #[test]
     fn th_thresholds_give_the_specs_weights() {
@@ -180,13 +146,13 @@ mod tests {
         }
     }
 
-    fn none(_: &str) -> Option<Cow<'static, str>> {
+    fn none(_: &str) -> Option<&'static str> {
         None
     }
 
     #[test]
     fn the_first_present_key_decides_and_a_bad_value_stops_the_search() {
-        let attrs = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(a, _)| *a == k).map(|(_, v)| Cow::Borrowed(*v));
+        let attrs = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(a, _)| *a == k).map(|(_, v)| *v);
         assert_eq!(decide(Some("vnd=a1,ot=th:c;rv:9b8233f7e3a151"), none), Some((rule::TRACESTATE, 4.0)));
         assert_eq!(decide(Some("ot=rv:9b;th:8 , x=y"), none), Some((rule::TRACESTATE, 2.0)));
         // an `ot` entry without th is no key: the attributes decide

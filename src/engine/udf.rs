@@ -87,7 +87,8 @@ struct WeightedMedianAcc {
 impl WeightedMedianAcc {
     fn take(&mut self, values: &ArrayRef, weights: &ArrayRef) {
         let (v, w) = (values.as_primitive::<Float64Type>(), weights.as_primitive::<Float64Type>());
-        self.pairs.extend(v.iter().zip(w.iter()).filter_map(|(v, w)| Some((v?, w?))));
+        // a value of no weight stands for nothing
+        self.pairs.extend(v.iter().zip(w.iter()).filter_map(|(v, w)| Some((v?, w?))).filter(|&(v, w)| w > 0.0 && !v.is_nan()));
     }
 }
 
@@ -97,8 +98,7 @@ impl Accumulator for WeightedMedianAcc {
         Ok(())
     }
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        // The final call: the pairs are not needed after it.
-        Ok(ScalarValue::Float64(crate::sketch::weighted_quantile_cont(std::mem::take(&mut self.pairs), 0.5)))
+        Ok(ScalarValue::Float64(crate::sketch::weighted_quantile_cont(&mut self.pairs, 0.5)))
     }
     fn size(&self) -> usize {
         std::mem::size_of::<Self>() + self.pairs.capacity() * 16

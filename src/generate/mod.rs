@@ -131,7 +131,6 @@ pub fn generate(opt: &GenOptions, mut progress: impl FnMut(NaiveDate, u64)) -> R
             let t0 = day0 + (frac * 86_400e9) as i64;
             buf.clear();
             tg.trace(t0, &mut buf);
-            report.traces += 1;
             if buf.iter().any(|s| s.status == 2 && s.parent_id == 0) && error_traces.len() < 200 && tg.rng.chance(0.2) {
                 error_traces.push((buf[0].trace_id, t0));
             }
@@ -141,9 +140,10 @@ pub fn generate(opt: &GenOptions, mut progress: impl FnMut(NaiveDate, u64)) -> R
                     written += buf.len() as u64;
                     dropped += buf.len() as u64;
                     buf.clear();
-                    report.traces -= 1;
+                    continue;
                 }
             }
+            report.traces += 1;
             for s in buf.drain(..) {
                 written += 1;
                 if s.start_ns >= next0 { next_carry.push(s) } else { w.push(canon(&org, s))? }

@@ -27,16 +27,8 @@ pub struct RSpan {
 
 pub fn read_dir(dir: &Path) -> Vec<RSpan> {
     let mut out = vec![];
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "parquet") {
-                read_file(&p, &mut out);
-            }
-        }
+    for p in super::files_under(dir).iter().filter(|p| p.extension().is_some_and(|x| x == "parquet")) {
+        read_file(p, &mut out);
     }
     out
 }

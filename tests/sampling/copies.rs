@@ -25,17 +25,6 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn parquet_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            parquet_files(&p, out)
-        } else if p.extension().is_some_and(|x| x == "parquet") {
-            out.push(p)
-        }
-    }
-}
-
 fn read(path: &Path) -> Vec<RecordBatch> {
     let f = std::fs::File::open(path).unwrap();
     ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap().map(|b| b.unwrap()).collect()
@@ -78,8 +67,7 @@ fn weights(policy: Policy, files: &[PathBuf]) -> HashMap<String, u32> {
 /// has 16·k added to its first byte).
 fn copies(from: &Path, to: &Path, policy: Policy) {
     copy_dir(from, to);
-    let mut files = vec![];
-    parquet_files(&to.join("spans"), &mut files);
+    let files: Vec<PathBuf> = files_under(&to.join("spans")).into_iter().filter(|p| p.extension().is_some_and(|x| x == "parquet")).collect();
     let w = weights(policy, &files);
     for f in &files {
         let batches = read(f);
