@@ -3,7 +3,9 @@
 -- one, or the parent is a Client (3)/Producer and is one; the call's latency
 -- is the parent's duration for a Client parent, else the child's; the
 -- child's own duration is the server-side latency. Virtual-node edges take
--- the Client/Producer span's duration and error, and have no server side.
+-- the Client span's duration and error, and have no server side (a
+-- Producer's broker call waits for the links of the whole run:
+-- link_edge_day.sql).
 -- Counts and sketches are weighted by the trace's weight (SPEC §2.14);
 -- observed_calls counts the calls kept.
 SELECT day, caller, callee, 'service' AS callee_type,
@@ -18,12 +20,12 @@ GROUP BY day, caller, callee,
          CASE WHEN parent_kind = 4 OR child_kind = 5 THEN 'async' ELSE 'sync' END
 UNION ALL
 SELECT day, caller, callee, callee_type,
-       CASE WHEN kind = 4 THEN 'async' ELSE 'sync' END AS kind,
+       'sync' AS kind,
        SUM(weight) AS calls,
        SUM(CASE WHEN is_error THEN weight ELSE 0.0 END) AS errors,
        om_sketch(duration_ns, weight) AS sketch,
        CAST(NULL AS BYTEA) AS server_sketch,
        COUNT(*) AS observed_calls
 FROM virtual_calls
-WHERE callee IS NOT NULL
-GROUP BY day, caller, callee, callee_type, CASE WHEN kind = 4 THEN 'async' ELSE 'sync' END
+WHERE callee IS NOT NULL AND kind = 3
+GROUP BY day, caller, callee, callee_type

@@ -7,5 +7,6 @@ SELECT
   CAST(NULL AS VARCHAR) AS name, CAST(NULL AS TINYINT) AS kind,
   CAST(NULL AS BOOLEAN) AS is_error, CAST(NULL AS VARCHAR) AS vnode,
   CAST(NULL AS VARCHAR) AS vtype, CAST(NULL AS VARCHAR) AS env,
-  CAST(NULL AS DOUBLE) AS sample_weight, CAST(NULL AS TINYINT) AS sample_rule
+  CAST(NULL AS DOUBLE) AS sample_weight, CAST(NULL AS TINYINT) AS sample_rule,
+  om_links(NULL) AS links
 WHERE false

@@ -44,7 +44,9 @@ SELECT om_bin_id(arrow_cast(s.trace_id, 'Binary')) AS trace_id,
        CASE WHEN COALESCE(n.db_system_name, n.db_system) IS NOT NULL THEN 'database'
             WHEN n.messaging_system IS NOT NULL THEN 'messaging' ELSE 'external' END AS vtype,
        CAST(NULL AS VARCHAR) AS env,
-       -- sampling evidence (§2.14) is not read from Tempo blocks yet
-       CAST(NULL AS DOUBLE) AS sample_weight, CAST(NULL AS TINYINT) AS sample_rule
+       -- sampling evidence (§2.14) and links (§2.2) are not read from Tempo
+       -- blocks yet
+       CAST(NULL AS DOUBLE) AS sample_weight, CAST(NULL AS TINYINT) AS sample_rule,
+       om_links(NULL) AS links
 FROM spans s
 LEFT JOIN named n ON n.trace_id = s.trace_id AND n.span_id = s.span_id

@@ -35,7 +35,7 @@ pub struct CanonSpan {
     pub duration_ns: i64,
     pub status: &'static str,
     pub status_message: String,
-    /// events and links as JSON text (kept, not analysed)
+    /// events and links as JSON text (links are read, SPEC §2.2)
     pub events: String,
     pub links: String,
 }

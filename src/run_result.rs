@@ -30,6 +30,8 @@ pub struct Summary {
     pub files_skipped: Vec<crate::canonical::SkippedFile>,
     pub bytes_read: u64,
     pub unresolved_calls: i64,
+    /// §2.2: links that found no Producer span of another service
+    pub unresolved_links: i64,
     /// §2.5: calls not tied to a request within
     /// [`ANCHOR_ROUNDS`](crate::analysis::slo::ANCHOR_ROUNDS) parent links
     /// (a parent cycle or a deeper chain); they count in no derived SLO

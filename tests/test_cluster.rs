@@ -49,7 +49,7 @@ fn weighted_tables_on_a_ballista_cluster_equal_the_local_run() {
     let (dir, state) = (tmp(), tmp());
     let end = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let policy = "tail:0.25".parse().unwrap();
-    let opt = ownermap::generate::GenOptions { out: dir.path().to_path_buf(), services: 12, days: 2, spans_per_day: 10_000, seed: 41, end, layout: Default::default(), sampling: Some(policy) };
+    let opt = ownermap::generate::GenOptions { out: dir.path().to_path_buf(), services: 12, days: 2, spans_per_day: 10_000, seed: 41, end, layout: Default::default(), sampling: Some(policy), links: false };
     ownermap::generate::generate(&opt, |_, _| {}).unwrap();
     let load = |url: &str, name: &str| {
         let ov = ownermap::config::Overrides { engine: Some(url.into()), ..Default::default() };

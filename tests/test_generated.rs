@@ -17,7 +17,7 @@ fn generated_week_matches_the_reference_counts_and_quantile_contract() {
     let dir = tmp();
     let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     // ClickHouse export order: a trace's spans scattered through each day.
-    let opt = GenOptions { out: dir.path().to_path_buf(), services: 24, days: 3, spans_per_day: 40_000, seed: 11, end, layout: Layout::Clickhouse, sampling: None };
+    let opt = GenOptions { out: dir.path().to_path_buf(), services: 24, days: 3, spans_per_day: 40_000, seed: 11, end, layout: Layout::Clickhouse, sampling: None, links: false };
     let rep = generate(&opt, |_, _| {}).unwrap();
     assert!(rep.spans >= 120_000);
     let cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &Default::default()).unwrap();
@@ -122,10 +122,11 @@ fn a_memory_limit_smaller_than_the_data_gives_the_same_tables_or_a_clear_error()
 
 /// Processing the window in buckets of hash(TraceId) gives exactly the
 /// tables of a single pass (every partial merges by concatenation), across
-/// days and for traces crossing midnight.
+/// days and for traces crossing midnight, with batch consumers linked to
+/// producers in other traces (other buckets).
 #[test]
 fn trace_buckets_give_identical_tables() {
-    let dir = generated(20, 2, 40_000, 5);
+    let dir = generated_with(20, 2, 40_000, 5, true);
     let with = |k: usize| {
         let mut cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &Default::default()).unwrap();
         cfg.engine.trace_buckets = Some(k);
@@ -140,6 +141,7 @@ fn trace_buckets_give_identical_tables() {
     }
     assert_eq!(one_pass.summary.traces, bucketed.summary.traces);
     assert_eq!(one_pass.summary.unresolved_calls, bucketed.summary.unresolved_calls);
+    assert_eq!((one_pass.summary.unresolved_links, bucketed.summary.unresolved_links), (0, 0));
 }
 
 /// The same organisation in ClickHouse export order (sorted by service,
@@ -150,7 +152,7 @@ fn clickhouse_order_and_trace_order_give_identical_tables() {
     let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let run_layout = |layout: Layout| {
         let dir = tmp();
-        let opt = GenOptions { out: dir.path().to_path_buf(), services: 16, days: 2, spans_per_day: 30_000, seed: 21, end, layout, sampling: None };
+        let opt = GenOptions { out: dir.path().to_path_buf(), services: 16, days: 2, spans_per_day: 30_000, seed: 21, end, layout, sampling: None, links: false };
         generate(&opt, |_, _| {}).unwrap();
         let cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &Default::default()).unwrap();
         (run(&cfg), dir)
@@ -166,4 +168,35 @@ fn clickhouse_order_and_trace_order_give_identical_tables() {
     for (name, t) in &tr.tables {
         assert_eq!(rows(table(&ch, name)), rows(t), "table {name}");
     }
+}
+
+/// SPEC §2.2 "Links": the same organisation with every other service's
+/// consumers receiving by link (a trace of their own, no parent, a link to
+/// the producer) gives the edges of the organisation whose consumers are
+/// the producers' children, byte for byte; each consumer is still a
+/// request, and every linked one is now a root request.
+#[test]
+fn batch_consumers_with_links_give_the_propagated_edges() {
+    let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let run_links = |links: bool| {
+        let dir = tmp();
+        let opt = GenOptions { out: dir.path().to_path_buf(), services: 16, days: 2, spans_per_day: 30_000, seed: 21, end, layout: Layout::Clickhouse, sampling: None, links };
+        generate(&opt, |_, _| {}).unwrap();
+        let cfg = ownermap::config::Config::load(&dir.path().join("ownermap.toml"), &Default::default()).unwrap();
+        run(&cfg)
+    };
+    let (propagated, linked) = (run_links(false), run_links(true));
+    assert_eq!(rows(table(&linked, "edges")), rows(table(&propagated, "edges")));
+    assert_eq!(linked.summary.unresolved_links, 0);
+    assert_eq!(linked.summary.unresolved_calls, propagated.summary.unresolved_calls);
+    assert_eq!(linked.summary.spans_in_window, propagated.summary.spans_in_window);
+    // More traces (each linked consumer starts one) and more root requests,
+    // the same requests.
+    assert!(linked.summary.traces > propagated.summary.traces + 100, "{} vs {}", linked.summary.traces, propagated.summary.traces);
+    let sum = |r: &ownermap::run_result::RunResult, col: &str| rows(table(r, "services")).iter().map(|s| f(s, col)).sum::<f64>();
+    assert_eq!(sum(&linked, "requests"), sum(&propagated, "requests"));
+    assert!(sum(&linked, "root_requests") > sum(&propagated, "root_requests"));
+    // Async service edges exist, and some of their calls came by link.
+    let async_edges = rows(table(&linked, "edges")).into_iter().filter(|e| e["kind"] == "async" && e["callee_type"] == "service").count();
+    assert!(async_edges >= 2, "{async_edges}");
 }

@@ -6,6 +6,9 @@ mod common;
 #[path = "sampling/fixtures.rs"]
 mod sampling_fixtures;
 
+#[path = "links/fixtures.rs"]
+mod links_fixtures;
+
 use common::*;
 
 const T1: &str = "aa000000000000000000000000000001";

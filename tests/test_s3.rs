@@ -100,7 +100,7 @@ fn spans_on_s3_give_the_local_tables_and_out_of_window_partitions_are_never_open
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let end = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let opt = GenOptions { out: d.to_path_buf(), services: 12, days: 2, spans_per_day: 5_000, seed: 8, end, layout: Default::default(), sampling: None };
+    let opt = GenOptions { out: d.to_path_buf(), services: 12, days: 2, spans_per_day: 5_000, seed: 8, end, layout: Default::default(), sampling: None, links: false };
     generate(&opt, |_, _| {}).unwrap();
     // A corrupt file in a partition far outside the window: opening it
     // would skip it (exit 3); pruning never opens it.

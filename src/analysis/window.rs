@@ -138,14 +138,15 @@ impl std::ops::AddAssign for ScopeCounts {
 }
 
 /// The columns of `window_spans` but its `weight` (which [`build`] adds).
-const SPAN_COLUMNS: &str = "trace_id, span_id, parent_id, start_ns, duration_ns, service, name, kind, is_error, vnode, vtype, day";
+const SPAN_COLUMNS: &str = "trace_id, span_id, parent_id, start_ns, duration_ns, service, name, kind, is_error, vnode, vtype, links, day";
 
 /// A body unit: registers the `spans_read` view, materialises the per-trace
 /// statistics and `window_traces`, then every span read with its trace's
 /// class, and from that `window_spans` (the body traces the stages
 /// analyse), `seam_spans` and `seam_ids` (this unit's seam traces) and
 /// `carry_spans` (the previous day's seam traces from this unit's first day
-/// on). The spans are read twice (once for the per-trace statistics, once
+/// on), and `producer_slack` (the Producer spans read before its first
+/// day, for links, §2.2). The spans are read twice (once for the per-trace statistics, once
 /// for their spans) so that only one pass's per-trace table and the spans
 /// are held in memory.
 /// `shuffled`: the folder of one bucket written by [`shuffle`] (the spans
@@ -196,6 +197,7 @@ pub async fn build(ctx: &SessionContext, scope: &Scope, shuffled: Option<&Path>)
         &format!("SELECT {SPAN_COLUMNS}, {weight} FROM window_spans_all WHERE class = 2 AND start_ns >= {}", scope.day_start_ns),
     )
     .await?;
+    engine::materialize(ctx, "producer_slack", &render(queries::PRODUCER_SLACK, &p)).await?;
     counts.spans_in_window = engine::scalar_i64(ctx, "SELECT COUNT(*) FROM window_spans").await?;
     Ok(counts)
 }
@@ -231,9 +233,15 @@ pub async fn seam(ctx: &SessionContext, ids: &crate::table::Table, head: crate::
     }
     let spans = batches.iter().map(|b| b.num_rows()).sum::<usize>() as i64;
     engine::register_batches(ctx, "window_spans", &head.schema, batches).await?;
+    // A seam reads no slack before its day (its body did).
+    engine::view(ctx, "producer_slack", NO_PRODUCER_SLACK).await?;
     let sampling = SamplingCounts::of(ids)?;
     Ok(ScopeCounts { traces: ids.num_rows() as i64, spans_in_window: spans, sampling, ..Default::default() })
 }
+
+/// `producer_slack` (queries/producer_slack.sql) with no rows.
+const NO_PRODUCER_SLACK: &str = "SELECT CAST(NULL AS INT) AS day, CAST(NULL AS BYTEA) AS key, CAST(NULL AS VARCHAR) AS service, \
+     CAST(NULL AS BOOLEAN) AS is_error, CAST(NULL AS BIGINT) AS duration_ns WHERE false";
 
 /// The SQL of the slack after the window for the last day's seam.
 pub fn tail_sql(day: i64, start_ns: i64, end_ns: i64) -> String {

@@ -40,6 +40,11 @@ pub struct Args {
     /// the spans before sampling.
     #[arg(long)]
     pub sampling: Option<crate::generate::sampling::Policy>,
+    /// Batch consumers: the consumers of every other service start a trace
+    /// of their own with a span link to the message's producer (SPEC §2.2
+    /// "Links"), as batch-processing messaging instrumentations do.
+    #[arg(long)]
+    pub links: bool,
 }
 
 pub fn run(a: Args) -> Result<u8> {
@@ -56,7 +61,7 @@ pub fn run(a: Args) -> Result<u8> {
         }
     }
     prepare_out(&a.out)?;
-    let opt = GenOptions { out: a.out, services: a.services, days: a.days, spans_per_day: a.spans_per_day, seed: a.seed, end, layout: a.layout, sampling: a.sampling };
+    let opt = GenOptions { out: a.out, services: a.services, days: a.days, spans_per_day: a.spans_per_day, seed: a.seed, end, layout: a.layout, sampling: a.sampling, links: a.links };
     let marker = opt.out.join(GENERATED_MARKER);
     std::fs::create_dir_all(&opt.out).map_err(|e| Error::io(&opt.out, e))?;
     std::fs::write(&marker, "Written by `ownermap generate`; a later generate into this folder replaces its files.\n")

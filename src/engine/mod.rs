@@ -4,6 +4,7 @@
 //! Local runs, tests and the benchmark all get their session here.
 
 pub mod attrs;
+pub mod links;
 pub mod sampling;
 pub mod udf;
 #[cfg(feature = "ballista")]

@@ -17,8 +17,9 @@
 //! - `om_blank(s VARCHAR) -> BOOLEAN`: NULL, empty or only whitespace.
 //! - the attribute functions (`om_vnode`, `om_vtype`, `om_json_attr`,
 //!   `om_json_bad`) live in [`super::attrs`], the sampling functions
-//!   (`om_sample_weight`, `om_sample_rule`) in [`super::sampling`]; both are
-//!   registered here too.
+//!   (`om_sample_weight`, `om_sample_rule`) in [`super::sampling`], the
+//!   link functions (`om_links`, `om_link_key`) in [`super::links`]; all
+//!   are registered here too.
 //!
 //! The span-normalising functions replace per-row string SQL (`upper`,
 //! `trim`, `replace`, seven map lookups) that made up a third of the scan.
@@ -384,6 +385,11 @@ pub(super) fn array_fn(name: &'static str, args: usize, ret: DataType, f: fn(&[A
     ScalarUDF::new_from_impl(ArrayFn { name, signature: Signature::any(args, Volatility::Immutable), ret, f })
 }
 
+/// [`array_fn`] taking one or more arguments of any types.
+pub(super) fn variadic_array_fn(name: &'static str, ret: DataType, f: fn(&[ArrayRef]) -> Result<ArrayRef>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(ArrayFn { name, signature: Signature::variadic_any(Volatility::Immutable), ret, f })
+}
+
 /// Registers the pipeline's functions on a session.
 pub fn register(ctx: &SessionContext) {
     ctx.register_udf(array_fn("om_kind", 1, DataType::Int8, |a| spelled_fn(a, "SPAN_KIND_", &KINDS, "om_kind")));
@@ -391,6 +397,7 @@ pub fn register(ctx: &SessionContext) {
     ctx.register_udf(array_fn("om_blank", 1, DataType::Boolean, blank_fn));
     super::attrs::register(ctx);
     super::sampling::register(ctx);
+    super::links::register(ctx);
     ctx.register_udaf(create_udaf(
         "om_weighted_median",
         vec![DataType::Float64, DataType::Float64],

@@ -11,6 +11,7 @@
 pub mod files;
 pub mod org;
 pub mod rng;
+pub mod links;
 pub mod sampling;
 pub mod traces;
 
@@ -39,6 +40,9 @@ pub struct GenOptions {
     /// which traces are kept, and the sampling evidence they carry
     /// (SPEC §2.14); `None`: every trace, unsampled
     pub sampling: Option<sampling::Policy>,
+    /// batch consumers of every other service receive by span link, in a
+    /// trace of their own (SPEC §2.2, [`links`])
+    pub links: bool,
 }
 
 /// The order of spans in the generated files.
@@ -85,6 +89,14 @@ fn canon(org: &Org, s: GenSpan) -> CanonSpan {
         duration_ns: s.duration_ns,
         status: STATUS_NAMES[s.status as usize],
         status_message: if s.status == 2 { "request failed".into() } else { String::new() },
+        // as OTLP JSON writes them (and `ownermap import` keeps them)
+        links: if s.links.is_empty() {
+            String::new()
+        } else {
+            let items: Vec<String> =
+                s.links.iter().map(|(t, sp)| format!(r#"{{"traceId":"{t:032x}","spanId":"{sp:016x}"}}"#)).collect();
+            format!("[{}]", items.join(","))
+        },
         ..Default::default()
     }
 }
@@ -134,6 +146,9 @@ pub fn generate(opt: &GenOptions, mut progress: impl FnMut(NaiveDate, u64)) -> R
             if buf.iter().any(|s| s.status == 2 && s.parent_id == 0) && error_traces.len() < 200 && tg.rng.chance(0.2) {
                 error_traces.push((buf[0].trace_id, t0));
             }
+            // After every draw the trace makes: the same organisation with
+            // or without links.
+            let linked = if opt.links { links::deliver_by_link(&mut buf) } else { 0 };
             if let Some(policy) = &opt.sampling {
                 // The day's population counts toward the target, kept or not.
                 if !policy.apply(&mut buf, &mut sampler) {
@@ -143,7 +158,7 @@ pub fn generate(opt: &GenOptions, mut progress: impl FnMut(NaiveDate, u64)) -> R
                     continue;
                 }
             }
-            report.traces += 1;
+            report.traces += 1 + linked;
             for s in buf.drain(..) {
                 written += 1;
                 if s.start_ns >= next0 { next_carry.push(s) } else { w.push(canon(&org, s))? }

@@ -24,6 +24,8 @@ pub struct GenSpan {
     pub attrs: Vec<(&'static str, String)>,
     /// W3C tracestate (set by a sampling policy, [`super::sampling`])
     pub trace_state: String,
+    /// span links (trace id, span id), set by [`super::links`]
+    pub links: Vec<(u128, u64)>,
 }
 
 pub struct TraceGen<'a> {
@@ -93,6 +95,7 @@ impl<'a> TraceGen<'a> {
             status: 0,
             attrs: vec![],
             trace_state: String::new(),
+            links: vec![],
         });
         let s = &self.org.services[svc];
         let (median, err_rate, calls, backends, publishes) =
@@ -114,6 +117,7 @@ impl<'a> TraceGen<'a> {
                 status: 0,
                 attrs: vec![],
                 trace_state: String::new(),
+                links: vec![],
             });
             t += d;
         }
@@ -149,6 +153,7 @@ impl<'a> TraceGen<'a> {
                         status: if e { 2 } else { 0 },
                         attrs,
                         trace_state: String::new(),
+                links: vec![],
                     });
                     t += d;
                     error |= e && self.rng.chance(0.5);
@@ -169,6 +174,7 @@ impl<'a> TraceGen<'a> {
                     status: 0,
                     attrs: vec![("messaging.system", BROKER.into()), ("messaging.destination.name", "events".into())],
                     trace_state: String::new(),
+                links: vec![],
                 });
                 let lag = (self.rng.lognormal(20.0, 0.8) * MS) as i64;
                 let cop = format!("{} process", self.org.services[c].name);
@@ -215,6 +221,7 @@ impl<'a> TraceGen<'a> {
             status: 0,
             attrs: vec![("server.address", format!("{callee_name}.svc"))],
             trace_state: String::new(),
+            links: vec![],
         });
         let net = (self.rng.lognormal(0.4, 0.5) * MS) as i64;
         // Rarely the server half was lost in export: the call then goes to a

@@ -112,6 +112,7 @@ pub async fn run(cfg: &Config, ctx: &SessionContext, progress: &dyn Progress) ->
     summary.traces = counts.traces;
     summary.duplicate_span_ids = counts.duplicate_span_ids;
     summary.unresolved_calls = counts.unresolved_calls;
+    summary.unresolved_links = counts.unresolved_links;
     summary.anchor_walks_cut = counts.anchor_walks_cut;
     // The SQL plan of a cluster does not look for loops: null there.
     summary.traces_with_cycles = (!crate::engine::on_cluster(ctx)).then_some(counts.traces_with_cycles);

@@ -22,12 +22,23 @@ use crate::error::{Error, Result};
 use crate::table::Table;
 
 /// The tables each unit of traces yields: they merge by concatenation.
-pub const PARTIAL_TABLES: [&str; 8] =
-    ["edge_day", "service_day", "operation_day", "span_services_day", "slo_day", "slo_requests", "cp_roots_day", "cp_nodes_day"];
+pub const PARTIAL_TABLES: [&str; 10] = [
+    "edge_day",
+    "producer_spans",
+    "link_day",
+    "service_day",
+    "operation_day",
+    "span_services_day",
+    "slo_day",
+    "slo_requests",
+    "cp_roots_day",
+    "cp_nodes_day",
+];
 
-/// What every unit's stages start from: its spans (registered by
-/// [`crate::analysis::window`]) and the run's SLO definitions.
-pub const GIVEN: [&str; 2] = ["window_spans", "slo_defs"];
+/// What every unit's stages start from: its spans and the Producer spans
+/// of the slack before it (registered by [`crate::analysis::window`]) and
+/// the run's SLO definitions.
+pub const GIVEN: [&str; 3] = ["window_spans", "producer_slack", "slo_defs"];
 
 /// What a stage runs. `sql`: the stage also computes, with SQL, the rows
 /// the per-trace pass finds on one machine.
@@ -62,7 +73,12 @@ pub const LOCAL: [Stage; 5] = [
         reads: &["window_spans"],
         writes: &["cp_roots_day", "cp_nodes_day", CALL_ROWS[0], CALL_ROWS[1], CALL_ROWS[2], CALL_ROWS[3]],
     },
-    Stage { name: "edges", step: Step::Edges { sql: false }, reads: &["cross_calls", "virtual_calls"], writes: &["edge_day"] },
+    Stage {
+        name: "edges",
+        step: Step::Edges { sql: false },
+        reads: &["cross_calls", "virtual_calls", "window_spans", "producer_slack"],
+        writes: &["edge_day", "producer_spans", "link_day"],
+    },
     Stage {
         name: "latency",
         step: Step::Latency { sql: false },
@@ -76,7 +92,12 @@ pub const LOCAL: [Stage; 5] = [
 /// A cluster (and a unit with no spans, whose SQL makes the empty tables
 /// with their columns): every stage in SQL, the walk for the critical path.
 pub const CLUSTER: [Stage; 5] = [
-    Stage { name: "edges", step: Step::Edges { sql: true }, reads: &["window_spans"], writes: &["cross_calls", "virtual_calls", "edge_day"] },
+    Stage {
+        name: "edges",
+        step: Step::Edges { sql: true },
+        reads: &["window_spans", "producer_slack"],
+        writes: &["cross_calls", "virtual_calls", "edge_day", "producer_spans", "link_day"],
+    },
     Stage {
         name: "latency",
         step: Step::Latency { sql: true },

@@ -30,6 +30,7 @@ pub(super) struct Totals {
     pub(super) traces: i64,
     pub(super) duplicate_span_ids: i64,
     pub(super) unresolved_calls: i64,
+    pub(super) unresolved_links: i64,
     pub(super) anchor_walks_cut: i64,
     pub(super) traces_with_cycles: i64,
     pub(super) sampling: window::SamplingCounts,
@@ -188,6 +189,10 @@ pub(super) async fn partials(
         let table = merged.remove(name).unwrap_or_else(|| Table { schema: Arc::new(Schema::empty()), batches: vec![] });
         engine::register_batches(ctx, name, &table.schema, table.batches).await?;
     }
+    // §2.2: links may cross units; resolved once all are in.
+    let links = crate::analysis::edges::resolve_links(ctx).await?;
+    totals.unresolved_links = links.unresolved_links;
+    totals.unresolved_calls += links.unresolved_producer_calls;
     Ok((totals, found))
 }
 

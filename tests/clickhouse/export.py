@@ -63,13 +63,22 @@ def main() -> None:
         # JSON mode: the map's text cast to JSON, which splits dotted keys
         # into nested objects, as the exporter's JSON columns store them.
         attrs = (lambda c: f"CAST(toJSONString({c}) AS JSON)") if json_mode else (lambda c: c)
+        # Span links: the generated files keep them as OTLP JSON text (as
+        # `ownermap import` does); the exporter writes the Nested columns.
+        links = "JSONExtractArrayRaw(Links)"
+        no_attrs = attrs("CAST(map(), 'Map(String, String)')")
         s.query(
             f"""INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName,
                 SpanKind, ServiceName, ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes,
-                Duration, StatusCode, StatusMessage)
+                Duration, StatusCode, StatusMessage,
+                `Links.TraceId`, `Links.SpanId`, `Links.TraceState`, `Links.Attributes`)
             SELECT Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName,
                 {attrs('CAST(ResourceAttributes AS Map(String, String))')}, ScopeName, ScopeVersion,
-                {attrs('CAST(SpanAttributes AS Map(String, String))')}, Duration, StatusCode, StatusMessage
+                {attrs('CAST(SpanAttributes AS Map(String, String))')}, Duration, StatusCode, StatusMessage,
+                arrayMap(x -> JSONExtractString(x, 'traceId'), {links}),
+                arrayMap(x -> JSONExtractString(x, 'spanId'), {links}),
+                arrayMap(x -> '', {links}),
+                arrayMap(x -> {no_attrs}, {links})
             FROM file('{spans_glob}', Parquet)"""
         )
         days = s.query("SELECT DISTINCT toString(toDate(Timestamp)) FROM otel_traces ORDER BY 1", "CSV").data().split()

@@ -78,7 +78,10 @@ fn map_and_json_mode_clickhouse_exports_give_the_generated_files_tables() {
     if !have_chdb() {
         return;
     }
-    let dir = generated(24, 3, 4000, 11);
+    // With batch consumers linked to their producers (SPEC §2.2 "Links"):
+    // the generated files keep links as OTLP JSON text, ClickHouse writes
+    // them as the `Links.TraceId`/`Links.SpanId` lists.
+    let dir = generated_with(24, 3, 4000, 11, true);
     let org = dir.path();
     let base = run_on(org, &org.join("spans"), "generated");
     let edges = csv_rows(&base.join("data/edges.csv"));
@@ -92,6 +95,8 @@ fn map_and_json_mode_clickhouse_exports_give_the_generated_files_tables() {
         same_tables(&base, &out, mode);
         let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
         assert_eq!(summary["rows_skipped"]["spans"], 0, "{mode}: {summary}");
+        assert_eq!(summary["unresolved_links"], 0, "{mode}: {summary}");
+        assert!(links_written(&spans) > 50, "{mode}: ClickHouse wrote the links");
     }
 }
 
@@ -118,6 +123,23 @@ fn a_json_attribute_value_that_does_not_parse_is_counted_and_its_span_kept() {
     };
     assert_eq!(spans_in(&out), spans_in(&base));
     assert!(summary["problems"].to_string().contains("attributes that are not JSON"), "{summary} ({broken})");
+}
+
+/// How many spans of the export under `dir` carry links in the
+/// `Links.SpanId` list column ClickHouse writes.
+fn links_written(dir: &Path) -> usize {
+    use ownermap::datafusion::arrow::array::{Array, AsArray};
+    use ownermap::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    files_under(dir)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .flat_map(|p| ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(p).unwrap()).unwrap().build().unwrap().map(Result::unwrap))
+        .map(|b| {
+            let l = b.column_by_name("Links.SpanId").expect("a Links.SpanId column");
+            let l = l.as_list::<i32>();
+            (0..l.len()).filter(|&i| !l.is_null(i) && !l.value(i).is_empty()).count()
+        })
+        .sum()
 }
 
 /// Replaces the SpanAttributes text of the first Client span with a value

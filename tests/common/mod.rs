@@ -37,11 +37,24 @@ pub struct S {
     pub attrs: Vec<(&'static str, &'static str)>,
     /// W3C tracestate; the column is written only when a span has one
     pub trace_state: &'static str,
+    /// span links (trace id, span id); columns written only when a span has one
+    pub links: Vec<(&'static str, &'static str)>,
+}
+
+/// How [`write_spans_links`] writes span links (SPEC §1.1).
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum LinkForm {
+    /// ClickHouse's `Nested` columns: parallel lists `Links.TraceId`, `Links.SpanId`
+    Nested,
+    /// one `Links` column: a list of structs {TraceId, SpanId}
+    Structs,
+    /// one `Links` column of OTLP JSON text, as `ownermap import` writes it
+    Json,
 }
 
 /// A span starting `start_ms` after 2026-11-20T00:00Z.
 pub fn span(trace: &'static str, id: &'static str, parent: &'static str, service: &'static str, kind: &'static str, start_ms: i64, dur_ms: i64) -> S {
-    S { trace, id, parent, service, name: "op", kind, status: "Unset", start: DAY0 + start_ms * MS, dur_ms, attrs: vec![], trace_state: "" }
+    S { trace, id, parent, service, name: "op", kind, status: "Unset", start: DAY0 + start_ms * MS, dur_ms, attrs: vec![], trace_state: "", links: vec![] }
 }
 
 impl S {
@@ -59,6 +72,10 @@ impl S {
     }
     pub fn state(mut self, trace_state: &'static str) -> S {
         self.trace_state = trace_state;
+        self
+    }
+    pub fn link(mut self, trace: &'static str, span: &'static str) -> S {
+        self.links.push((trace, span));
         self
     }
     pub fn at_ns(mut self, ns: i64) -> S {
@@ -105,6 +122,63 @@ fn status_int(k: &str) -> i32 {
 
 /// Like [`write_spans`]; with `int_enums` SpanKind/StatusCode are OTLP ints.
 pub fn write_spans_styled(path: &Path, spans: &[S], ids: Ids, int_enums: bool) {
+    write_spans_full(path, spans, ids, int_enums, LinkForm::Nested)
+}
+
+/// [`write_spans`] with span links in the given form.
+pub fn write_spans_links(path: &Path, spans: &[S], form: LinkForm) {
+    write_spans_full(path, spans, Ids::Hex, false, form)
+}
+
+/// The link columns of `spans` in `form`.
+fn link_columns(spans: &[S], form: LinkForm) -> Vec<(Field, ArrayRef)> {
+    use ownermap::datafusion::arrow::array::{ListBuilder, StructBuilder};
+    let list = |f: fn(&(&'static str, &'static str)) -> &'static str| -> ArrayRef {
+        let mut b = ListBuilder::new(StringBuilder::new());
+        for s in spans {
+            for l in &s.links {
+                b.values().append_value(f(l));
+            }
+            b.append(true);
+        }
+        Arc::new(b.finish())
+    };
+    match form {
+        LinkForm::Nested => {
+            let t = list(|l| l.0);
+            let s = list(|l| l.1);
+            vec![
+                (Field::new("Links.TraceId", t.data_type().clone(), false), t),
+                (Field::new("Links.SpanId", s.data_type().clone(), false), s),
+            ]
+        }
+        LinkForm::Structs => {
+            let fields = vec![Field::new("TraceId", DataType::Utf8, true), Field::new("SpanId", DataType::Utf8, true)];
+            let mut b = ListBuilder::new(StructBuilder::from_fields(fields, 0));
+            for s in spans {
+                for (t, sp) in &s.links {
+                    let st = b.values();
+                    st.field_builder::<StringBuilder>(0).unwrap().append_value(t);
+                    st.field_builder::<StringBuilder>(1).unwrap().append_value(sp);
+                    st.append(true);
+                }
+                b.append(true);
+            }
+            let a: ArrayRef = Arc::new(b.finish());
+            vec![(Field::new("Links", a.data_type().clone(), true), a)]
+        }
+        LinkForm::Json => {
+            let a: ArrayRef = Arc::new(ownermap::datafusion::arrow::array::StringArray::from_iter_values(spans.iter().map(|s| {
+                let items: Vec<String> =
+                    s.links.iter().map(|(t, sp)| format!(r#"{{"traceId":"{t}","spanId":"{sp}","attributes":[]}}"#)).collect();
+                format!("[{}]", items.join(","))
+            })));
+            vec![(Field::new("Links", DataType::Utf8, false), a)]
+        }
+    }
+}
+
+fn write_spans_full(path: &Path, spans: &[S], ids: Ids, int_enums: bool, links: LinkForm) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let id_type = if ids == Ids::Hex { DataType::Utf8 } else { DataType::Binary };
     let schema = Arc::new(Schema::new(vec![
@@ -182,6 +256,17 @@ pub fn write_spans_styled(path: &Path, spans: &[S], ids: Ids, int_enums: bool) {
     } else {
         (schema, cols)
     };
+    let (schema, cols) = if spans.iter().any(|s| !s.links.is_empty()) {
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        let mut cols = cols;
+        for (f, c) in link_columns(spans, links) {
+            fields.push(f);
+            cols.push(c);
+        }
+        (Arc::new(Schema::new(fields)), cols)
+    } else {
+        (schema, cols)
+    };
     let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
     let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
     w.write(&batch).unwrap();
@@ -251,9 +336,15 @@ pub fn f(row: &BTreeMap<String, String>, col: &str) -> f64 {
 /// A seeded generated organisation (`ownermap generate`) ending 2026-11-22.
 #[allow(dead_code)]
 pub fn generated(services: usize, days: u32, spans_per_day: u64, seed: u64) -> tempfile::TempDir {
+    generated_with(services, days, spans_per_day, seed, false)
+}
+
+/// [`generated`]; `links`: batch consumers receive by span link (`generate --links`).
+#[allow(dead_code)]
+pub fn generated_with(services: usize, days: u32, spans_per_day: u64, seed: u64, links: bool) -> tempfile::TempDir {
     let dir = tmp();
     let end = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let opt = ownermap::generate::GenOptions { out: dir.path().to_path_buf(), services, days, spans_per_day, seed, end, layout: Default::default(), sampling: None };
+    let opt = ownermap::generate::GenOptions { out: dir.path().to_path_buf(), services, days, spans_per_day, seed, end, layout: Default::default(), sampling: None, links };
     ownermap::generate::generate(&opt, |_, _| {}).unwrap();
     dir
 }

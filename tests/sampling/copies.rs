@@ -119,7 +119,7 @@ fn a_sampled_organisation_has_the_figures_of_its_kept_traces_copied_w_times() {
     for (policy, seed) in [("head:0.25", 31), ("tail:0.25", 32), ("jaeger:0.125", 33), ("sample-rate:4", 34)] {
         let policy: Policy = policy.parse().unwrap();
         let (dir, copied) = (tmp(), tmp());
-        let opt = GenOptions { out: dir.path().to_path_buf(), services: 16, days: 2, spans_per_day: 20_000, seed, end, layout: Layout::Clickhouse, sampling: Some(policy) };
+        let opt = GenOptions { out: dir.path().to_path_buf(), services: 16, days: 2, spans_per_day: 20_000, seed, end, layout: Layout::Clickhouse, sampling: Some(policy), links: false };
         generate(&opt, |_, _| {}).unwrap();
         copies(dir.path(), copied.path(), policy);
         let sampled = run(&load(dir.path(), Sampling::Auto));

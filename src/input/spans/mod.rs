@@ -6,7 +6,8 @@
 //! roots), `start_ns, duration_ns` (BIGINT ns), `service, name` (VARCHAR),
 //! `kind` (OTLP enum 0–5), `is_error`, `vnode, vtype` (virtual-node name and
 //! type for Client/Producer spans, §2.2), `env`, `sample_weight,
-//! sample_rule` (the span's sampling evidence, §2.14). Files in Hive partitions
+//! sample_rule` (the span's sampling evidence, §2.14), `links` (its link
+//! keys, §2.2, `engine::links`). Files in Hive partitions
 //! `date=YYYY-MM-DD` outside the window (plus the slack) are never opened.
 //! Files whose footer cannot be read, that miss a required column or hold
 //! one of the wrong type are skipped and reported by name (exit 3); when no
@@ -116,7 +117,7 @@ impl SpanFiles {
         };
         let sql = format!(
             "CREATE OR REPLACE VIEW {name} AS SELECT trace_id, span_id, parent_id, start_ns, duration_ns, \
-             service, name, kind, is_error, vnode, vtype, env, sample_weight, sample_rule \
+             service, name, kind, is_error, vnode, vtype, env, sample_weight, sample_rule, links \
              FROM ({body}) {}",
             self.env_filter
         );

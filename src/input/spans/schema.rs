@@ -54,6 +54,14 @@ pub(super) fn resolve_columns(schema: &Schema, cfg: &SpansConfig, file: &str) ->
     if let Some(f) = ["TraceState", "trace_state"].into_iter().find_map(find) {
         cols.insert("TraceState", f);
     }
+    // Optional: span links (§2.2), as ClickHouse's parallel `Nested` lists
+    // or one column of structs or JSON text.
+    if let (Some(t), Some(sp)) = (find("Links.TraceId"), find("Links.SpanId")) {
+        cols.insert("Links.TraceId", t);
+        cols.insert("Links.SpanId", sp);
+    } else if let Some(f) = find("Links") {
+        cols.insert("Links", f);
+    }
     if let Some(sf) = &cfg.service_from {
         let f = find(&sf.column).ok_or_else(|| Error::Schema {
             path: file.to_string(),
@@ -188,6 +196,7 @@ pub(super) fn select_list(r: &Resolved, cfg: &SpansConfig, file: &str) -> Result
     out.push((err, "is_error"));
     let kind = out.iter().find(|(_, a)| *a == "kind").map(|(e, _)| e.clone()).unwrap_or_default();
     attributes(&r.cols, &kind, cfg, &mut out);
+    out.push((links_expr(r, cfg), "links"));
     out.push((bad_row_expr(r), BAD));
     Ok(out)
 }
@@ -354,6 +363,26 @@ fn attributes(cols: &BTreeMap<&'static str, (String, DataType)>, kind: &str, cfg
         .collect();
     if !bad.is_empty() {
         out.push((bad.join(" OR "), BAD_ATTRIBUTES));
+    }
+}
+
+/// The span's link keys (§2.2, `om_links`), from whichever form the file
+/// has; NULL for a file without links, a CSV file, or a column of another
+/// type (links are optional: a column we cannot read is not an error).
+fn links_expr(r: &Resolved, cfg: &SpansConfig) -> String {
+    let is_list = |t: &DataType| matches!(t, DataType::List(_) | DataType::LargeList(_));
+    let none = "om_links(NULL)".to_string();
+    if cfg.format != SpanFormat::Parquet {
+        return none;
+    }
+    match (r.cols.get("Links.TraceId"), r.cols.get("Links.SpanId"), r.cols.get("Links")) {
+        (Some((t, tt)), Some((s, st)), _) if is_list(tt) && is_list(st) => format!("om_links({}, {})", q(t), q(s)),
+        (_, _, Some((l, lt))) if is_list(lt) => match lt {
+            DataType::List(f) | DataType::LargeList(f) if matches!(f.data_type(), DataType::Struct(_)) => format!("om_links({})", q(l)),
+            _ => none,
+        },
+        (_, _, Some((l, lt))) if is_string(lt) => format!("om_links(CAST({} AS VARCHAR))", q(l)),
+        _ => none,
     }
 }
 
