@@ -20,4 +20,4 @@ bench *ARGS:
 
 # Regenerate the committed sample data.
 sample:
-    rm -rf sample-data/spans && cargo run --release -- generate --out sample-data --services 24 --days 7 --spans-per-day 6000 --end 2026-11-22 --seed 42 --layout trace
+    rm -rf sample-data/spans && cargo run --release -- generate --out sample-data --services 24 --days 7 --spans-per-day 6000 --end 2026-11-22 --seed 42 --layout trace --links
