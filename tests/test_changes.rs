@@ -134,14 +134,21 @@ fn each_notable_rule_fires_at_its_threshold_and_not_below() {
     // Values, change, and an empty change where a week lacks the metric.
     assert_eq!(got[&("team".into(), "a".into(), "pages".into())], ("6.0".into(), "9.0".into(), "3.0".into(), "true".into()));
     assert_eq!(got[&("edge".into(), "x -> y (sync)".into(), "calls".into())], ("10.0".into(), "".into(), "".into(), "true".into()));
-    // Notable rows come first, the largest relative change first.
+    // Notable rows come first: the worse ones, by how much they matter,
+    // then the vanished edge (neither worse nor better). Sizes: error rate
+    // 0.01 / max(0.01, 0.01) = 1 and attainment 0.01 / (1 − 0.99) = 1 (one
+    // error budget); mtta 5 / max(10, 5), pages 3 / max(6, 3) and surfaced
+    // 10 / max(20, 10) all 0.5 (then by key); p99 20 / max(100, 5) = 0.2;
+    // docs score 0.1 / 0.9.
     let order: Vec<String> = rows(&t).iter().take_while(|r| r["notable"] == "true").map(|r| format!("{}/{}", r["subject"], r["metric"])).collect();
-    assert_eq!(order.len(), 8, "{order:?}");
-    // +100 % (error rate doubled; an edge vanished) before +50 %, −11 % last.
     let mut top: Vec<&str> = order[..2].iter().map(String::as_str).collect();
     top.sort();
-    assert_eq!(top, vec!["s1/error_rate", "x -> y (sync)/calls"], "{order:?}");
-    assert_eq!(order.last().map(String::as_str), Some("s1/lat/attainment"), "{order:?}");
+    assert_eq!(top, vec!["s1/error_rate", "s1/lat/attainment"], "{order:?}");
+    assert_eq!(
+        order[2..],
+        ["a/mtta_min", "a/pages", "a/surfaced_elsewhere_caused", "s1/p99_ms", "a/docs_score", "x -> y (sync)/calls"],
+        "{order:?}"
+    );
     // Without a stored previous week there is no comparison.
     assert_eq!(week_over_week(&this, None, &ChangeThresholds::default(), 10).unwrap().num_rows(), 0);
 }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use common::*;
@@ -328,6 +329,31 @@ fn a_150_service_organisation_reads_in_the_browser() {
     for h in ["Changed since last week", "Services hurting other teams", "Rotations to split", "SLOs missed, most budget burnt first", "Stalest documentation"] {
         assert!(index.contains(h), "index answers {h:?}");
     }
+    // Severity (README "Reading the index"): only the teams that need action
+    // this week (overloaded, or unhappy from 3 answers or more) are red,
+    // listed first and named above the table; the generator makes one
+    // overloaded team and people who sit on at most two rotations.
+    let verdicts = csv_rows(&out.join("data/rotation_verdicts.csv"));
+    let act: BTreeSet<&str> = verdicts.iter().filter(|v| v["verdict"] == "overloaded" || v["verdict"] == "unhappy").map(|v| v["team"].as_str()).collect();
+    assert!((1..=3).contains(&act.len()), "{act:?}");
+    let table = &index[index.find("<table class=\"teams\">").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let rows: Vec<&str> = table.split("<tr").skip(2).collect();
+    assert_eq!(rows.iter().filter(|r| r.starts_with(" class=\"bad\"")).count(), act.len(), "red rows");
+    for (i, t) in act.iter().enumerate() {
+        assert!(rows[..act.len()].iter().any(|r| r.contains(&format!(">{t}<"))), "{t} among the first {} rows", i + 1);
+    }
+    let named = &index[index.find("Need action this week").expect("the teams to act on, named")..];
+    assert!(act.iter().all(|t| named[..named.find("</p>").unwrap()].contains(&format!(">{t}<"))));
+    let teams_yaml = std::fs::read_to_string(org.join("teams.yaml")).unwrap();
+    let mut rotations: BTreeMap<String, usize> = BTreeMap::new();
+    for line in teams_yaml.lines().filter(|l| l.trim_start().starts_with("members:") && l.starts_with("    ")) {
+        for p in line.split('[').nth(1).unwrap().trim_end_matches(']').split(", ") {
+            *rotations.entry(p.trim_matches('"').to_string()).or_default() += 1;
+        }
+    }
+    assert!(rotations.len() > 100 && rotations.values().all(|&n| n <= 2), "{rotations:?}");
+    assert!(rotations.values().any(|&n| n == 2), "a few people on two rotations");
     if browser_ready(&browser_dir) {
         browser_check(&browser_dir, &out, "org150");
     }

@@ -175,32 +175,63 @@ fn notable(key: &(String, String, String), last: Option<&Figure>, this: Option<&
     }
 }
 
+/// How much a change matters, to order the notable rows: the change
+/// relative to last week's value, that value taken as at least the
+/// smallest notable amount of its metric (a rise of pages from 1 to 6 is
+/// 5 / 3, not 5 / 1: small counts do not outrank a p99 five times slower);
+/// an SLO's change in error budgets (1 − objective); a subject that appeared
+/// or vanished is a change of the whole (1).
+fn size(metric: &str, last: Option<&Figure>, this: Option<&Figure>, th: &ChangeThresholds) -> f64 {
+    let (Some(a), Some(b)) = (last.and_then(|f| f.value), this.and_then(|f| f.value)) else { return 1.0 };
+    let floor = match metric {
+        "pages" | "sleep_pages" => th.pages_rise_min,
+        "mtta_min" => th.mtta_rise_min,
+        "surfaced_elsewhere_caused" => th.surfaced_rise_min,
+        "p99_ms" => th.p99_rise_ms,
+        "error_rate" => th.error_rate_rise,
+        "docs_score" => th.docs_score_drop,
+        "attainment" => {
+            let objective = this.and_then(|f| f.objective).or(last.and_then(|f| f.objective)).unwrap_or(0.99);
+            return (b - a).abs() / (1.0 - objective).max(EPS);
+        }
+        _ => 0.0,
+    };
+    let base = a.abs().max(floor);
+    if base > 0.0 { (b - a).abs() / base } else { (b - a).abs() }
+}
+
 /// The `week_over_week` table: one row per subject and metric present in
-/// either week, notable rows first (largest relative change first), then
-/// by subject type, subject and metric. Without a stored previous week it
-/// is empty: there is no comparison.
+/// either week; notable rows first, those for the worse before the others
+/// and the better last, each by how much it matters ([`size`]); then by
+/// subject type, subject and metric. Without a stored previous week it is
+/// empty: there is no comparison.
 pub fn week_over_week(this: &Figures, last: Option<&Figures>, th: &ChangeThresholds, min_edge_calls: i64) -> Result<Table> {
     let mut rows = Rows::new(&[("subject_type", Text), ("subject", Text), ("metric", Text), ("last_week", Float), ("this_week", Float), ("change", Float), ("notable", Bool)]);
     let Some(last) = last else { return rows.finish() };
     let mut keys: Vec<&(String, String, String)> = this.keys().chain(last.keys()).collect();
     keys.sort();
     keys.dedup();
-    let mut out: Vec<(bool, f64, &(String, String, String), Option<f64>, Option<f64>)> = keys
+    // (notable, direction rank: worse 0, neither 1, better 2, size, key, last, this)
+    type Row<'k> = (bool, u8, f64, &'k (String, String, String), Option<f64>, Option<f64>);
+    let mut out: Vec<Row> = keys
         .into_iter()
         .map(|k| {
             let (l, t) = (last.get(k), this.get(k));
             let (lv, tv) = (l.and_then(|f| f.value), t.and_then(|f| f.value));
-            let size = match (lv, tv) {
-                (Some(a), Some(b)) if a != 0.0 => ((b - a) / a).abs(),
-                (Some(a), Some(b)) => (b - a).abs(),
-                // Appeared or vanished: a change of the whole.
-                _ => 1.0,
+            let rank = match direction(&k.2, lv.zip(tv).map(|(a, b)| b - a)) {
+                Some("worse") => 0,
+                Some(_) => 2,
+                None => 1,
             };
-            (notable(k, l, t, th, min_edge_calls), size, k, lv, tv)
+            (notable(k, l, t, th, min_edge_calls), rank, size(&k.2, l, t, th), k, lv, tv)
         })
         .collect();
-    out.sort_by(|a, b| b.0.cmp(&a.0).then(if a.0 { b.1.total_cmp(&a.1) } else { std::cmp::Ordering::Equal }).then(a.2.cmp(b.2)));
-    for (is_notable, _, (kind, subject, metric), lv, tv) in out {
+    out.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(if a.0 { a.1.cmp(&b.1).then(b.2.total_cmp(&a.2)) } else { std::cmp::Ordering::Equal })
+            .then(a.3.cmp(b.3))
+    });
+    for (is_notable, _, _, (kind, subject, metric), lv, tv) in out {
         let change = lv.zip(tv).map(|(a, b)| b - a);
         rows.push(vec![s(kind.as_str()), s(subject.as_str()), s(metric.as_str()), fo(lv), fo(tv), fo(change), b(is_notable)]);
     }
@@ -241,5 +272,30 @@ mod tests {
         let k = ("team".to_string(), "t".to_string(), "docs_score".to_string());
         assert!(notable(&k, Some(&fig(0.9)), Some(&fig(0.8)), &th, 10));
         assert!(!notable(&k, Some(&fig(0.9)), Some(&fig(0.81)), &th, 10));
+    }
+
+    #[test]
+    fn notable_rows_come_worse_first_and_by_how_much_they_matter() {
+        // The 150-service organisation's case: pages 1 -> 6 (500 % of a
+        // tiny count) came before a p99 of 198 -> 1 075 ms; a drop in pages
+        // (better) comes after both, however large.
+        let th = ChangeThresholds::default();
+        let key = |t: &str, s: &str, m: &str| (t.to_string(), s.to_string(), m.to_string());
+        let p99 = |v: f64| Figure { value: Some(v), objective: None, requests: Some(5000.0) };
+        let mut last = Figures::new();
+        let mut this = Figures::new();
+        for (k, l, t) in [
+            (key("team", "infra", "pages"), fig(1.0), fig(6.0)),
+            (key("service", "orders", "p99_ms"), p99(198.0), p99(1075.0)),
+            (key("team", "quiet", "pages"), fig(40.0), fig(4.0)),
+        ] {
+            last.insert(k.clone(), l);
+            this.insert(k, t);
+        }
+        let t = week_over_week(&this, Some(&last), &th, 10).unwrap();
+        let subjects = crate::table::read::strs(&t, "subject").unwrap();
+        assert_eq!(subjects, vec![Some("orders".to_string()), Some("infra".to_string()), Some("quiet".to_string())]);
+        // 877 / 198 against 5 / max(1, 3)
+        assert!(size("p99_ms", Some(&p99(198.0)), Some(&p99(1075.0)), &th) > size("pages", Some(&fig(1.0)), Some(&fig(6.0)), &th));
     }
 }

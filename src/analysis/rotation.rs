@@ -21,6 +21,44 @@ use crate::input::teams::Team;
 use crate::model::Org;
 use crate::table::{ColType::*, Rows, f, i, s, so};
 
+/// How soon a verdict asks a manager to act (README "Reading the index"):
+/// the index lists teams by their most urgent verdict and marks only the
+/// teams that need action this week, so a mild finding does not look like
+/// an alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Urgency {
+    /// `ok`
+    None,
+    /// worth knowing, no action asked: `underloaded`, `oversized`
+    Note,
+    /// plan a change: `understaffed`, `spread_thin`, `wide_incidents`,
+    /// `expertise_gap`
+    Plan,
+    /// act this week: `overloaded`, `unhappy` (from at least 3 answers)
+    Act,
+}
+
+impl Urgency {
+    pub fn of(verdict: &str) -> Urgency {
+        match verdict {
+            "overloaded" | "unhappy" => Urgency::Act,
+            "understaffed" | "spread_thin" | "wide_incidents" | "expertise_gap" => Urgency::Plan,
+            "underloaded" | "oversized" => Urgency::Note,
+            _ => Urgency::None,
+        }
+    }
+
+    /// The word the pages use as a CSS class and in the README.
+    pub fn word(self) -> &'static str {
+        match self {
+            Urgency::None => "",
+            Urgency::Note => "note",
+            Urgency::Plan => "plan",
+            Urgency::Act => "act",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     pub team: String,

@@ -23,6 +23,20 @@ const PEOPLE: &[&str] = &[
     "pia", "quin", "rui", "sam", "tia", "uma", "vic", "wes", "xia", "yan", "zoe",
 ];
 
+/// Surnames, so that every generated person is someone else: 26 × 13
+/// distinct names, more than 20 teams of at most 12 people need.
+const SURNAMES: &[&str] = &["park", "okafor", "silva", "novak", "haas", "ito", "reyes", "berg", "khan", "moreau", "lund", "costa", "weber"];
+
+/// The `n`th generated person: first names cycle fastest, so a team's
+/// members have different first names.
+fn person(n: usize) -> String {
+    format!("{}.{}", PEOPLE[n % PEOPLE.len()], SURNAMES[(n / PEOPLE.len()) % SURNAMES.len()])
+}
+
+/// Every this-many-th team also puts the previous team's first on-call
+/// person on its rotation: a few people carry two rotations, none more.
+const SHARED_EVERY: usize = 4;
+
 /// An uninstrumented dependency: database, cache or broker.
 #[derive(Debug, Clone)]
 pub struct Backend {
@@ -79,17 +93,25 @@ impl Org {
     pub fn new(n_services: usize, rng: &mut Rng) -> Org {
         let n_services = n_services.max(3);
         let n_teams = (n_services / 4).clamp(2, TEAM_NAMES.len());
-        let mut people = PEOPLE.iter().cycle();
+        let mut next_person = 0;
+        let mut previous_on_call: Option<String> = None;
         let teams: Vec<Team> = (0..n_teams)
             .map(|i| {
                 let size = 4 + rng.below(9) as usize; // 4..12
-                let members: Vec<String> =
-                    (0..size).map(|k| format!("{}{}", people.next().unwrap(), if k >= 26 { "2" } else { "" })).collect();
+                let mut members: Vec<String> = (next_person..next_person + size).map(person).collect();
+                next_person += size;
                 let rot = (size - rng.below(2) as usize).max(2);
+                let mut rotation = members[..rot].to_vec();
+                let first_on_call = rotation[0].clone();
+                if let Some(p) = previous_on_call.take().filter(|_| i % SHARED_EVERY == SHARED_EVERY - 1) {
+                    members.push(p.clone());
+                    rotation.push(p);
+                }
+                previous_on_call = Some(first_on_call);
                 Team {
                     name: TEAM_NAMES[i].to_string(),
                     timezone: ZONES[i % ZONES.len()],
-                    rotation: members[..rot].to_vec(),
+                    rotation,
                     members,
                     shift_hours: if rng.chance(0.25) { 12 } else { 168 },
                     sites: if rng.chance(0.2) { 2 } else { 1 },

@@ -16,7 +16,12 @@ pub(super) fn write(page: &Page) -> Result<()> {
     let Page { dir, tera, site } = *page;
     let r = site.r;
     let mut c = site.base("", "Service ownership");
-    let teams: Vec<Value> = site.teams.iter().map(|t| site.team_summary(t)).collect();
+    // Most urgent first (README "Reading the index"), then most pages.
+    let mut teams: Vec<Value> = site.teams.iter().map(|t| site.team_summary(t)).collect();
+    let key = |t: &Value| (t["urgency_rank"].as_i64().unwrap_or(0), t["pages"].as_i64().unwrap_or(0));
+    teams.sort_by(|a, b| key(b).cmp(&key(a)));
+    let act: Vec<&Value> = teams.iter().filter(|t| t["urgency"] == "act").collect();
+    c.insert("teams_to_act", &act);
     c.insert("teams", &teams);
     let team_edge_list: Vec<Edge> = team_edges(&r.edges)
         .into_iter()

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 use tera::Context;
 
 use super::charts;
+use crate::analysis::rotation::Urgency;
 use crate::model::UNOWNED;
 use crate::run_result::RunResult;
 use crate::table::Table;
@@ -164,10 +165,14 @@ impl<'a> Site<'a> {
         let verdicts: Vec<String> = self.verdicts_of(team).iter().filter_map(|v| v.get("verdict").and_then(Value::as_str).map(str::to_string)).collect();
         let spark = self.team_trend(team, "pages");
         let spark = if spark.iter().flatten().count() >= 2 { charts::sparkline(&spark) } else { String::new() };
+        let urgency = verdicts.iter().map(|v| Urgency::of(v)).max().unwrap_or(Urgency::None);
+        // The verdicts most urgent first.
+        let mut verdicts = verdicts;
+        verdicts.sort_by_key(|v| std::cmp::Reverse(Urgency::of(v)));
         json!({
             "name": team, "services": owned.len(), "pages": pages, "slos": slos.len(), "slos_met": met, "spark": spark,
             "docs_score": docs, "verdicts": verdicts,
-            "bad": verdicts.iter().any(|v| v != "ok"),
+            "urgency": urgency.word(), "urgency_rank": urgency as i64,
         })
     }
 }
