@@ -344,7 +344,9 @@ fn a_150_service_organisation_reads_in_the_browser() {
         assert!(rows[..act.len()].iter().any(|r| r.contains(&format!(">{t}<"))), "{t} among the first {} rows", i + 1);
     }
     let named = &index[index.find("Need action this week").expect("the teams to act on, named")..];
-    assert!(act.iter().all(|t| named[..named.find("</p>").unwrap()].contains(&format!(">{t}<"))));
+    let named = &named[..named.find("</p>").unwrap()];
+    assert!(act.iter().all(|t| named.contains(&format!(">{t}<"))), "{named}");
+    assert!(!named.contains(", )") && named.contains("overloaded"), "{named}");
     let teams_yaml = std::fs::read_to_string(org.join("teams.yaml")).unwrap();
     let mut rotations: BTreeMap<String, usize> = BTreeMap::new();
     for line in teams_yaml.lines().filter(|l| l.trim_start().starts_with("members:") && l.starts_with("    ")) {

@@ -16,15 +16,20 @@ pub struct Segment {
     pub virt: bool,
 }
 
+/// The bar's width: the content width of a page at 1280 px less the
+/// chart's padding, so 100 % spans the box (it scales down on a narrower
+/// window).
+const BAR_WIDTH: f64 = 1100.0;
+
 /// The bar with a legend under it.
 pub fn bar(segments: &[Segment], teams: &[String]) -> String {
-    let (w, bar_h, x0) = (900.0, 34.0, 10.0);
+    let (w, bar_h, x0) = (BAR_WIDTH, 34.0, 10.0);
     let legend_rows = segments.len().div_ceil(3);
     let h = 50.0 + bar_h + 22.0 * legend_rows as f64;
     let mut s = String::new();
     let _ = write!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{tw}" height="{h}" font-family="sans-serif" font-size="13" role="img"><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#e8ebf1"/><line x1="0" y1="0" x2="0" y2="6" stroke="#6b7488" stroke-width="2"/></pattern></defs>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {tw} {h}" width="{tw}" height="{h}" style="width:100%;height:auto;max-width:{tw}px" font-family="sans-serif" font-size="13" role="img"><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#e8ebf1"/><line x1="0" y1="0" x2="0" y2="6" stroke="#6b7488" stroke-width="2"/></pattern></defs>"##,
         tw = w + 2.0 * x0
     );
     let _ = write!(s, r##"<text x="{x0}" y="16" fill="#3a4256">share of the request's time on the critical path (0 – 100 %)</text>"##);
@@ -47,7 +52,7 @@ pub fn bar(segments: &[Segment], teams: &[String]) -> String {
     }
     for (k, seg) in segments.iter().enumerate() {
         let (col, row) = (k % 3, k / 3);
-        let (lx, ly) = (x0 + col as f64 * 300.0, 26.0 + bar_h + 20.0 + row as f64 * 22.0);
+        let (lx, ly) = (x0 + col as f64 * (w / 3.0), 26.0 + bar_h + 20.0 + row as f64 * 22.0);
         let fill = if seg.virt { "url(#hatch)".to_string() } else { team_color(&seg.team, teams).to_string() };
         let _ = write!(s, r##"<rect x="{lx}" y="{:.1}" width="14" height="14" fill="{fill}" stroke="#6b7488" stroke-width="0.5"/>"##, ly - 11.0);
         let name: String = seg.node.chars().take(24).collect();

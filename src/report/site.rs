@@ -169,9 +169,10 @@ impl<'a> Site<'a> {
         // The verdicts most urgent first.
         let mut verdicts = verdicts;
         verdicts.sort_by_key(|v| std::cmp::Reverse(Urgency::of(v)));
+        let act: Vec<&String> = verdicts.iter().filter(|v| Urgency::of(v) == Urgency::Act).collect();
         json!({
             "name": team, "services": owned.len(), "pages": pages, "slos": slos.len(), "slos_met": met, "spark": spark,
-            "docs_score": docs, "verdicts": verdicts,
+            "docs_score": docs, "verdicts": verdicts, "act_verdicts": act,
             "urgency": urgency.word(), "urgency_rank": urgency as i64,
         })
     }
