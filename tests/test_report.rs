@@ -344,6 +344,9 @@ fn a_150_service_organisation_reads_in_the_browser() {
         assert!(rows[..act.len()].iter().any(|r| r.contains(&format!(">{t}<"))), "{t} among the first {} rows", i + 1);
     }
     let named = &index[index.find("Need action this week").expect("the teams to act on, named")..];
+    let act_rows = verdicts.iter().filter(|v| v["verdict"] == "overloaded" || v["verdict"] == "unhappy").count();
+    let rotations = std::fs::read_to_string(out.join("rotations.html")).unwrap();
+    assert_eq!(rotations.matches("<tr class=\"bad\">").count(), act_rows, "rotations.html reds only the act-now verdicts");
     let named = &named[..named.find("</p>").unwrap()];
     assert!(act.iter().all(|t| named.contains(&format!(">{t}<"))), "{named}");
     assert!(!named.contains(", )") && named.contains("overloaded"), "{named}");

@@ -62,6 +62,7 @@ fn tera() -> Result<Tera> {
     t.register_filter("num", text::num_filter);
     t.register_filter("pct", text::pct_filter);
     t.register_filter("label", text::label_filter);
+    t.register_filter("urgency", text::urgency_filter);
     Ok(t)
 }
 

@@ -37,6 +37,12 @@ pub fn verdict_label(v: &str) -> &str {
     }
 }
 
+/// A verdict's urgency word (`act`, `plan`, `note`, or empty): the pages
+/// colour a verdict's row only when it asks for action this week.
+pub(super) fn urgency_filter(v: &Value, _: &std::collections::HashMap<String, Value>) -> tera::Result<Value> {
+    Ok(json!(v.as_str().map(|s| crate::analysis::rotation::Urgency::of(s).word()).unwrap_or_default()))
+}
+
 pub(super) fn label_filter(v: &Value, _: &std::collections::HashMap<String, Value>) -> tera::Result<Value> {
     Ok(match v.as_str() {
         Some(s) => json!(verdict_label(s)),
