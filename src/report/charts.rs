@@ -60,7 +60,8 @@ fn tick_decimals(top: f64) -> usize {
 /// p50 and p99 per day (ms). `days` are labels (dates) in order.
 pub fn latency_trend(days: &[String], p50: &[f64], p99: &[f64]) -> String {
     let n = days.len().max(1);
-    let f = Frame { w: 640, h: 260, margin: 10, x_labels: 30 };
+    // The card's width at 1280 px: a day's point is not squeezed into half.
+    let f = Frame { w: 1100, h: 260, margin: 10, x_labels: 30 };
     let top = legend_room(max_or(p99.iter().chain(p50).copied(), 1.0), 2, f.plot_px());
     render(f.w, f.h, |root| {
         let mut c = ChartBuilder::on(root)

@@ -32,7 +32,12 @@ pub(super) fn write(page: &Page) -> Result<()> {
         .collect();
     let two_sites = r.org.teams.teams.iter().filter(|t| t.sites > 1).map(|t| crate::analysis::rotation::min_rotation(t.sites, &r.rotation) as f64).fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))));
     c.insert("load_chart", &charts::load_vs_rotation(&points, r.max_pages_per_12h, r.rotation.min_single_site as f64, two_sites));
-    c.insert("verdicts", site.t("rotation_verdicts"));
+    // Most urgent first, as the index lists the teams (stable: a team's
+    // verdicts of one urgency keep the table's order).
+    let mut verdicts = site.t("rotation_verdicts").to_vec();
+    let urgency = |v: &serde_json::Map<String, Value>| crate::analysis::rotation::Urgency::of(v.get("verdict").and_then(Value::as_str).unwrap_or_default());
+    verdicts.sort_by_key(|v| std::cmp::Reverse(urgency(v)));
+    c.insert("verdicts", &verdicts);
     c.insert("plans", site.t("split_plans"));
     c.insert("load", site.t("team_load"));
     super::write(&dir.join("rotations.html"), &render(tera, "rotations.html", &c)?)?;
