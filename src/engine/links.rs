@@ -58,25 +58,27 @@ fn id_at(a: &dyn Array, i: usize) -> Option<Vec<u8>> {
     }
 }
 
-/// A list column with its elements cast to `Utf8` (text ids) or `Binary`.
+/// The type [`id_at`] reads ids of `t` as: `Binary` for any binary type,
+/// else `Utf8` (text ids).
+fn id_type(t: &DataType) -> DataType {
+    match t {
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => DataType::Binary,
+        _ => DataType::Utf8,
+    }
+}
+
+/// A list column with its elements cast to [`id_type`].
 fn list_of_ids(a: &ArrayRef, what: &str) -> Result<ArrayRef> {
     let (DataType::List(f) | DataType::LargeList(f)) = a.data_type() else {
         return exec_err!("om_links: {what} is {}, expected a list", a.data_type());
     };
-    let elem = match f.data_type() {
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => DataType::Binary,
-        _ => DataType::Utf8,
-    };
-    Ok(cast(a, &DataType::List(Arc::new(Field::new_list_field(elem, true))))?)
+    Ok(cast(a, &DataType::List(Arc::new(Field::new_list_field(id_type(f.data_type()), true))))?)
 }
 
+/// The keys of each row; a row is ended with `append(any)`: NULL when it
+/// holds no link.
 fn keys_builder() -> ListBuilder<BinaryBuilder> {
     ListBuilder::new(BinaryBuilder::new())
-}
-
-/// Ends row `i`'s list: NULL when it holds no link.
-fn finish_row(out: &mut ListBuilder<BinaryBuilder>, any: bool) {
-    out.append(any);
 }
 
 /// `Links.TraceId`, `Links.SpanId`: parallel lists.
@@ -93,7 +95,7 @@ fn from_parallel(traces: &ArrayRef, spans: &ArrayRef) -> Result<ArrayRef> {
                 any = true;
             }
         }
-        finish_row(&mut out, any);
+        out.append(any);
     }
     Ok(Arc::new(out.finish()))
 }
@@ -108,13 +110,7 @@ fn from_structs(links: &ArrayRef) -> Result<ArrayRef> {
     let (Some(ti), Some(si)) = (find(["TraceId", "trace_id"]), find(["SpanId", "span_id"])) else {
         return exec_err!("om_links: the link structs have no TraceId/SpanId fields");
     };
-    let to_ids = |a: &ArrayRef| -> Result<ArrayRef> {
-        let t = match a.data_type() {
-            DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => DataType::Binary,
-            _ => DataType::Utf8,
-        };
-        Ok(cast(a, &t)?)
-    };
+    let to_ids = |a: &ArrayRef| -> Result<ArrayRef> { Ok(cast(a, &id_type(a.data_type()))?) };
     let mut out = keys_builder();
     for i in 0..list.len() {
         let mut any = false;
@@ -127,7 +123,7 @@ fn from_structs(links: &ArrayRef) -> Result<ArrayRef> {
                 any = true;
             }
         }
-        finish_row(&mut out, any);
+        out.append(any);
     }
     Ok(Arc::new(out.finish()))
 }
@@ -153,7 +149,7 @@ fn from_json(text: &ArrayRef) -> Result<ArrayRef> {
                 any = true;
             }
         }
-        finish_row(&mut out, any);
+        out.append(any);
     }
     Ok(Arc::new(out.finish()))
 }
